@@ -1,0 +1,1 @@
+"""Ingest: read chat exports (format sniffed from content) into the message store."""

@@ -1,0 +1,57 @@
+"""The importer interface every export format implements, and the per-file report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from shizu.ingest.source import Source
+from shizu.message import Author, Message
+from shizu.store import WriteCounts
+
+# Stable reason codes for messages an importer skips (counted per file and printed).
+SKIP_NO_ID = "no-id"
+SKIP_BAD_TIMESTAMP = "bad-timestamp"
+SKIP_NO_AUTHOR = "no-author"
+SKIP_MALFORMED = "malformed"
+
+# Source quality: a richer source replaces a message stored from a poorer one.
+QUALITY_OWN_MESSAGES = 1  # only the person's own messages, raw content (Discord data package)
+QUALITY_FULL_EXPORT = 2  # everyone's messages with metadata (DiscordChatExporter, Telegram, ...)
+
+
+@dataclass
+class FileReport:
+    """What happened to one source: its format, counts, skips by reason, warnings."""
+
+    source: Source
+    format: str = ""
+    counts: WriteCounts | None = None
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    accounts: list[Author] = field(default_factory=list)  # the exporting person's own account(s)
+    error: str | None = None
+    progress: Callable[[int], None] = lambda nbytes: None  # importers report bytes consumed
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] += n
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+
+class Importer(Protocol):
+    """One export format. ``read`` yields messages and raises only :class:`shizu.errors.IngestError`."""
+
+    format: ClassVar[str]  # stable short name, e.g. "dce-json"
+    label: ClassVar[str]  # human name, e.g. "DiscordChatExporter JSON"
+    quality: ClassVar[int]
+
+    def sniff(self, source: Source, head: bytes) -> bool:
+        """True when ``head`` (the first 64 KiB) is this format."""
+        ...
+
+    def read(self, source: Source, report: FileReport) -> Iterator[Message]:
+        ...

@@ -1,0 +1,98 @@
+"""What an importer reads: one file on disk, or one member of a zip archive."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path  # the file on disk (the archive, for zip members)
+    member: str | None = None  # the path inside the zip archive
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    @property
+    def filename(self) -> str:
+        return PurePosixPath(self.member).name if self.member else self.path.name
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Path components, inside the archive for zip members (for layout-based detection)."""
+        return PurePosixPath(self.member).parts if self.member else self.path.parts
+
+    def size(self) -> int:
+        if self.member:
+            with zipfile.ZipFile(self.path) as zf:
+                return zf.getinfo(self.member).file_size
+        return self.path.stat().st_size
+
+    def open(self) -> BinaryIO:
+        if self.member:
+            zf = zipfile.ZipFile(self.path)
+            return zf.open(self.member)
+        return open(self.path, "rb")
+
+    def read_bytes(self) -> bytes:
+        with self.open() as fh:
+            return fh.read()
+
+    def head(self, n: int = 65536) -> bytes:
+        with self.open() as fh:
+            return fh.read(n)
+
+    def sibling(self, name: str) -> "Source | None":
+        """A file next to this one (same folder, same archive), or None if it does not exist."""
+        if self.member:
+            member = str(PurePosixPath(self.member).with_name(name))
+            with zipfile.ZipFile(self.path) as zf:
+                names = set(zf.namelist())
+            return Source(self.path, member) if member in names else None
+        candidate = self.path.with_name(name)
+        return Source(candidate) if candidate.is_file() else None
+
+    def relative(self, *parts: str) -> "Source | None":
+        """A file at ``parts`` relative to this file's folder ('..' allowed), or None."""
+        if self.member:
+            base = PurePosixPath(self.member).parent
+            target = _normalise(base.joinpath(*parts))
+            with zipfile.ZipFile(self.path) as zf:
+                names = set(zf.namelist())
+            return Source(self.path, str(target)) if str(target) in names else None
+        candidate = self.path.parent.joinpath(*parts).resolve()
+        return Source(candidate) if candidate.is_file() else None
+
+
+def _normalise(path: PurePosixPath) -> PurePosixPath:
+    out: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if out:
+                out.pop()
+        elif part != ".":
+            out.append(part)
+    return PurePosixPath(*out)
+
+
+def is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04" and zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def zip_members(path: Path) -> list[Source]:
+    with zipfile.ZipFile(path) as zf:
+        return [Source(path, info.filename) for info in zf.infolist() if not info.is_dir()]
+
+
+def text_stream(source: Source) -> io.TextIOWrapper:
+    """The source as text (UTF-8, BOM stripped, newlines kept as written)."""
+    return io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="")

@@ -1,0 +1,279 @@
+"""The SQLite message store: message id is the key, so re-ingesting never duplicates anything.
+
+Writes happen one source file per transaction (:meth:`MessageStore.write_source`): a file that
+fails rolls back and leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+
+from shizu.message import Attachment, Author, Channel, Embed, Message, Reaction, Sticker
+from shizu.store.migrations import MIGRATIONS
+
+BATCH = 5000
+
+
+class Extras(msgspec.Struct, array_like=True, omit_defaults=True):
+    """The rarely-set parts of a message, stored as one msgpack blob."""
+
+    attachments: tuple[Attachment, ...] = ()
+    embeds: tuple[Embed, ...] = ()
+    stickers: tuple[Sticker, ...] = ()
+    custom_emoji: dict[str, str] = {}
+    reactions: tuple[Reaction, ...] = ()
+
+
+_encode_extras = msgspec.msgpack.Encoder().encode
+_decode_extras = msgspec.msgpack.Decoder(Extras).decode
+
+
+class WriteCounts(msgspec.Struct, kw_only=True):
+    read: int = 0
+    new: int = 0
+    upgraded: int = 0  # present before, replaced by a richer source (full export over data package)
+
+    @property
+    def present(self) -> int:
+        return self.read - self.new - self.upgraded
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(ts: datetime) -> int:
+    """Unix milliseconds (floored, exact integer arithmetic)."""
+    return (ts - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class MessageStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "MessageStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write_source(
+        self,
+        messages: Iterable[Message],
+        *,
+        path: str,
+        format: str,
+        sha256: str,
+        quality: int,
+        accounts: Iterable[Author] = (),
+    ) -> WriteCounts:
+        """Insert one source's messages in one transaction; rolls back if the iterator raises.
+
+        A message already stored is kept unless this source is richer (higher ``quality``).
+        """
+        counts = WriteCounts()
+        with self.transaction() as db:
+            before = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+            cur = db.execute(
+                "INSERT INTO sources(path, format, sha256, ingested_at, messages_read, messages_new)"
+                " VALUES (?,?,?,?,0,0)",
+                (path, format, sha256, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            source_id = cur.lastrowid
+            changes_before = db.total_changes
+            channels: dict[str, Channel] = {}
+            authors: dict[str, tuple[Author, int]] = {}
+            batch: list[tuple] = []
+            for msg in messages:
+                counts.read += 1
+                ts = to_ms(msg.timestamp)
+                channels[msg.channel.id] = msg.channel
+                seen = authors.get(msg.author.id)
+                if seen is None or seen[1] <= ts:
+                    authors[msg.author.id] = (msg.author, ts)
+                batch.append(_row(msg, ts, quality, source_id))
+                if len(batch) >= BATCH:
+                    self._insert(batch)
+                    batch.clear()
+            self._insert(batch)
+            inserted_or_upgraded = db.total_changes - changes_before
+            counts.new = db.execute("SELECT count(*) FROM messages").fetchone()[0] - before
+            counts.upgraded = inserted_or_upgraded - counts.new
+            self._upsert_channels(channels.values())
+            self._upsert_authors(authors.values())
+            for account in accounts:
+                db.execute(
+                    "INSERT INTO accounts(user_id, platform, name, source) VALUES (?,?,?,?)"
+                    " ON CONFLICT(user_id) DO UPDATE SET name=excluded.name, source=excluded.source",
+                    (account.id, "discord", account.label, path),
+                )
+            db.execute(
+                "UPDATE sources SET messages_read=?, messages_new=? WHERE id=?", (counts.read, counts.new, source_id)
+            )
+        return counts
+
+    def _insert(self, rows: list[tuple]) -> None:
+        if rows:
+            self.db.executemany(
+                "INSERT INTO messages(id, platform, channel_id, author_id, author_name, ts, content, reply_to,"
+                " kind, is_system, edited_ts, extras, quality, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(id) DO UPDATE SET platform=excluded.platform, channel_id=excluded.channel_id,"
+                " author_id=excluded.author_id, author_name=excluded.author_name, ts=excluded.ts,"
+                " content=excluded.content, reply_to=excluded.reply_to, kind=excluded.kind,"
+                " is_system=excluded.is_system, edited_ts=excluded.edited_ts, extras=excluded.extras,"
+                " quality=excluded.quality, source_id=excluded.source_id"
+                " WHERE excluded.quality > messages.quality",
+                rows,
+            )
+
+    def _upsert_channels(self, channels: Iterable[Channel]) -> None:
+        # Richer metadata wins: a data package may know only the id, an export knows names.
+        self.db.executemany(
+            "INSERT INTO channels(id, platform, name, kind, guild_id, guild_name, parent_id, parent_name)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            " name=CASE WHEN excluded.name != '' THEN excluded.name ELSE channels.name END,"
+            " kind=excluded.kind,"
+            " guild_id=coalesce(excluded.guild_id, channels.guild_id),"
+            " guild_name=coalesce(excluded.guild_name, channels.guild_name),"
+            " parent_id=coalesce(excluded.parent_id, channels.parent_id),"
+            " parent_name=coalesce(excluded.parent_name, channels.parent_name)",
+            [
+                (c.id, "discord", c.name, c.kind, c.guild_id, c.guild_name, c.parent_id, c.parent_name)
+                for c in channels
+            ],
+        )
+
+    def _upsert_authors(self, authors: Iterable[tuple[Author, int]]) -> None:
+        self.db.executemany(
+            "INSERT INTO authors(id, name, display_name, is_bot, last_ts) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET"
+            " name=CASE WHEN excluded.name != '' THEN excluded.name ELSE authors.name END,"
+            " display_name=CASE WHEN excluded.display_name != '' THEN excluded.display_name"
+            " ELSE authors.display_name END,"
+            " is_bot=max(excluded.is_bot, authors.is_bot), last_ts=max(excluded.last_ts, authors.last_ts)"
+            " WHERE excluded.last_ts >= authors.last_ts",
+            [(a.id, a.name, a.display_name, int(a.is_bot), ts) for a, ts in authors],
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+    def account_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT user_id FROM accounts ORDER BY user_id")]
+
+    def channels(self) -> dict[str, Channel]:
+        return {
+            row[0]: Channel(
+                id=row[0], name=row[1], kind=row[2], guild_id=row[3], guild_name=row[4],
+                parent_id=row[5], parent_name=row[6],
+            )
+            for row in self.db.execute(
+                "SELECT id, name, kind, guild_id, guild_name, parent_id, parent_name FROM channels"
+            )
+        }
+
+    def iter_messages(self, channel_id: str | None = None) -> Iterator[Message]:
+        """Every message, ordered by channel then time (then id, for equal times)."""
+        channels = self.channels()
+        authors = {
+            row[0]: (row[1], bool(row[2]))
+            for row in self.db.execute("SELECT id, name, is_bot FROM authors")
+        }
+        query = (
+            "SELECT m.id, m.platform, m.channel_id, m.author_id, m.author_name, m.ts, m.content, m.reply_to,"
+            " m.kind, m.is_system, m.edited_ts, m.extras, s.path FROM messages m JOIN sources s ON s.id = m.source_id"
+        )
+        args: tuple = ()
+        if channel_id is not None:
+            query += " WHERE m.channel_id = ?"
+            args = (channel_id,)
+        query += " ORDER BY m.channel_id, m.ts, length(m.id), m.id"
+        for row in self.db.execute(query, args):
+            (mid, platform, cid, aid, aname, ts, content, reply_to, kind, is_system, edited, extras, src) = row
+            handle, is_bot = authors.get(aid, ("", False))
+            ex = _decode_extras(extras) if extras is not None else _NO_EXTRAS
+            yield Message(
+                id=mid,
+                channel=channels.get(cid) or Channel(id=cid),
+                author=Author(id=aid, name=handle, display_name=aname, is_bot=is_bot),
+                timestamp=from_ms(ts),
+                content=content,
+                platform=platform,
+                source=src,
+                kind=kind,
+                is_system=bool(is_system),
+                reply_to=reply_to,
+                edited_at=from_ms(edited) if edited is not None else None,
+                attachments=ex.attachments,
+                embeds=ex.embeds,
+                stickers=ex.stickers,
+                custom_emoji=ex.custom_emoji,
+                reactions=ex.reactions,
+            )
+
+
+_NO_EXTRAS = Extras()
+
+
+def _row(msg: Message, ts: int, quality: int, source_id: int) -> tuple:
+    has_extras = msg.attachments or msg.embeds or msg.stickers or msg.custom_emoji or msg.reactions
+    extras = (
+        _encode_extras(Extras(msg.attachments, msg.embeds, msg.stickers, msg.custom_emoji, msg.reactions))
+        if has_extras
+        else None
+    )
+    return (
+        msg.id, msg.platform, msg.channel.id, msg.author.id, msg.author.label, ts, msg.content, msg.reply_to,
+        msg.kind, int(msg.is_system), to_ms(msg.edited_at) if msg.edited_at else None, extras, quality, source_id,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
