@@ -72,6 +72,33 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+def stats(
+    workspace: WorkspaceOpt = None,
+    json: JsonOpt = False,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write reports/stats/index.html with activity plots.")
+    ] = False,
+) -> None:
+    """Summarise the store: messages, channels, top authors with their ids, and who "me" is."""
+    from rich.markup import escape
+
+    from shizu.ingest.stats import summarize
+    from shizu.ingest.stats_report import print_stats, write_report
+    from shizu.workspace import me_ids
+
+    ws = Workspace.find(workspace)
+    with ws.open_store() as store:
+        summary = summarize(store, me_ids(ws, store), store.account_ids())
+        report = write_report(store, summary, ws.reports_dir / "stats") if html else None
+    if json:
+        print_json(summary)
+    else:
+        print_stats(console, summary, ws.config_path)
+    if report is not None:
+        (err_console if json else console).print(f"Report: {escape(str(report))}")
+
+
 def main() -> None:
     """Entry point: run the app, turning Shizu's own errors into short messages."""
     try:

@@ -111,6 +111,8 @@ class MessageStore:
         """Insert one source's messages in one transaction; rolls back if the iterator raises.
 
         A message already stored is kept unless this source is richer (higher ``quality``).
+        ``accounts`` (the exporting person's own accounts) is read after the messages are consumed,
+        so an importer may fill it while reading.
         """
         counts = WriteCounts()
         with self.transaction() as db:
@@ -122,13 +124,15 @@ class MessageStore:
             )
             source_id = cur.lastrowid
             changes_before = db.total_changes
-            channels: dict[str, Channel] = {}
+            channels: dict[str, tuple[Channel, str]] = {}
+            platform = "discord"
             authors: dict[str, tuple[Author, int]] = {}
             batch: list[tuple] = []
             for msg in messages:
                 counts.read += 1
                 ts = to_ms(msg.timestamp)
-                channels[msg.channel.id] = msg.channel
+                channels[msg.channel.id] = (msg.channel, msg.platform)
+                platform = msg.platform
                 seen = authors.get(msg.author.id)
                 if seen is None or seen[1] <= ts:
                     authors[msg.author.id] = (msg.author, ts)
@@ -146,7 +150,7 @@ class MessageStore:
                 db.execute(
                     "INSERT INTO accounts(user_id, platform, name, source) VALUES (?,?,?,?)"
                     " ON CONFLICT(user_id) DO UPDATE SET name=excluded.name, source=excluded.source",
-                    (account.id, "discord", account.label, path),
+                    (account.id, platform, account.label, path),
                 )
             db.execute(
                 "UPDATE sources SET messages_read=?, messages_new=? WHERE id=?", (counts.read, counts.new, source_id)
@@ -167,7 +171,7 @@ class MessageStore:
                 rows,
             )
 
-    def _upsert_channels(self, channels: Iterable[Channel]) -> None:
+    def _upsert_channels(self, channels: Iterable[tuple[Channel, str]]) -> None:
         # Richer metadata wins: a data package may know only the id, an export knows names.
         self.db.executemany(
             "INSERT INTO channels(id, platform, name, kind, guild_id, guild_name, parent_id, parent_name)"
@@ -179,8 +183,8 @@ class MessageStore:
             " parent_id=coalesce(excluded.parent_id, channels.parent_id),"
             " parent_name=coalesce(excluded.parent_name, channels.parent_name)",
             [
-                (c.id, "discord", c.name, c.kind, c.guild_id, c.guild_name, c.parent_id, c.parent_name)
-                for c in channels
+                (c.id, platform, c.name, c.kind, c.guild_id, c.guild_name, c.parent_id, c.parent_name)
+                for c, platform in channels
             ],
         )
 
