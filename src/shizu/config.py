@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -45,6 +45,8 @@ class BuildConfig(msgspec.Struct, kw_only=True):
     val_fraction: float = 0.1  # latest share of conversations held out for evaluation
     max_message_chars: int = 2000  # longer messages (pastes, logs) are dropped
     command_prefixes: tuple[str, ...] = ("!", "/", "$")  # prefix + a letter ("!play") = bot command
+    duplicate_window_seconds: float = 60.0  # same author, same content again within this: dropped
+    timezone: str = "UTC"  # the zone in which prompts state the time ("Europe/Paris", ...)
 
     def problems(self) -> list[str]:
         out = []
@@ -60,13 +62,94 @@ class BuildConfig(msgspec.Struct, kw_only=True):
             out.append("val_fraction must be in [0, 1) (for example 0.1)")
         if self.max_message_chars < 1:
             out.append("max_message_chars must be >= 1")
+        if self.duplicate_window_seconds < 0:
+            out.append("duplicate_window_seconds must be >= 0 (for example 60)")
+        if not _is_timezone(self.timezone):
+            out.append(f"timezone: unknown time zone {self.timezone!r}; use an IANA name such as \"Europe/Paris\" or \"UTC\"")
         return out
+
+
+def _is_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class TrainConfig(msgspec.Struct, kw_only=True):
+    base: str = ""  # "": the embedded SmolLM2-135M-Instruct; else a Hub id, a model folder or a .gguf file
+    epochs: float = 2.0  # passes over train.jsonl (ignored when steps > 0)
+    steps: int = 0  # > 0: exactly this many optimizer steps
+    learning_rate: float = 2e-4
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("all-linear",)  # module names, or "all-linear" for every linear layer
+    batch_size: int = 8  # examples per optimizer step (micro-batches and accumulation are automatic)
+    max_length: int = 0  # token cutoff per example; 0: chosen from the data
+    min_whole_share: float = 0.95  # fail if the cutoff keeps fewer examples whole than this
+    eval_every: int = 50  # steps between validation losses (0: only at the end)
+    eval_examples: int = 200  # validation examples used (evenly spread over val.jsonl; 0: all)
+    save_every: int = 50  # steps between checkpoints (also saved on Ctrl-C)
+    warmup: float = 0.03  # share of steps with a linear learning-rate warm-up
+    scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
+    gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
+    qlora: bool = False  # 4-bit base weights (CUDA + bitsandbytes)
+    seed: int = 0
+
+    def problems(self) -> list[str]:
+        checks = [
+            (self.epochs > 0, "epochs must be > 0 (for example 2)"),
+            (self.steps >= 0, "steps must be >= 0 (0 trains for `epochs`)"),
+            (0 < self.learning_rate < 1, "learning_rate must be in (0, 1) (for example 2e-4)"),
+            (self.lora_rank >= 1, "lora_rank must be >= 1 (for example 16)"),
+            (self.lora_alpha >= 1, "lora_alpha must be >= 1 (for example 32)"),
+            (0 <= self.lora_dropout < 1, "lora_dropout must be in [0, 1) (for example 0.05)"),
+            (bool(self.target_modules), "target_modules must name at least one module (or \"all-linear\")"),
+            (self.batch_size >= 1, "batch_size must be >= 1 (for example 8)"),
+            (self.max_length == 0 or self.max_length >= 32, "max_length must be 0 (automatic) or >= 32"),
+            (0 < self.min_whole_share <= 1, "min_whole_share must be in (0, 1] (for example 0.95)"),
+            (self.eval_every >= 0, "eval_every must be >= 0"),
+            (self.eval_examples >= 0, "eval_examples must be >= 0 (0 uses all of val.jsonl)"),
+            (self.save_every >= 1, "save_every must be >= 1 (for example 50)"),
+            (0 <= self.warmup < 1, "warmup must be in [0, 1) (for example 0.03)"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+
+class GenerationConfig(msgspec.Struct, kw_only=True):
+    temperature: float = 0.8  # 0: always the most likely token (greedy); higher: more varied replies
+    top_p: float = 0.95  # sample only from the most likely tokens covering this share of probability
+    repetition_penalty: float = 1.1  # > 1 discourages repeating the same words (1: off)
+    max_new_tokens: int = 160  # longest reply, in tokens (a burst of several messages)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"  # where the local model runs ("auto": GPU when present)
+    server: str = ""  # an OpenAI-compatible server's base URL ("http://127.0.0.1:8000"); "": run the model locally
+    server_model: str = ""  # the model (or LoRA) name the server serves; "": the server's first model
+    api_key_env: str = "SHIZU_API_KEY"  # environment variable holding the server's API key, if it needs one
+
+    def problems(self) -> list[str]:
+        checks = [
+            (0 <= self.temperature <= 5, "temperature must be in [0, 5] (for example 0.8; 0 is greedy)"),
+            (0 < self.top_p <= 1, "top_p must be in (0, 1] (for example 0.95)"),
+            (0 < self.repetition_penalty <= 3, "repetition_penalty must be in (0, 3] (for example 1.1; 1 is off)"),
+            (self.max_new_tokens >= 1, "max_new_tokens must be >= 1 (for example 160)"),
+            (
+                not self.server or self.server.startswith(("http://", "https://")),
+                f"server must be an http:// or https:// URL (got {self.server!r}), or \"\" to run locally",
+            ),
+        ]
+        return [message for ok, message in checks if not ok]
 
 
 class Config(msgspec.Struct, kw_only=True):
     persona: PersonaConfig = msgspec.field(default_factory=PersonaConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
     build: BuildConfig = msgspec.field(default_factory=BuildConfig)
+    train: TrainConfig = msgspec.field(default_factory=TrainConfig)
+    generation: GenerationConfig = msgspec.field(default_factory=GenerationConfig)
 
 
 def load_config(path: Path) -> Config:
@@ -171,6 +254,63 @@ max_message_chars = 2000
 # Messages starting with one of these followed by a letter ("!play", "/roll") are bot commands
 # and are dropped.
 command_prefixes = ["!", "/", "$"]
+# The same person sending the same content again within this many seconds: dropped as a duplicate.
+duplicate_window_seconds = 60
+# The time zone in which prompts say when a conversation happens (an IANA name, e.g. "Europe/Paris").
+timezone = "UTC"
+
+[train]
+# The model to fine-tune. Empty: SmolLM2-135M-Instruct, embedded in Shizu (runs on a laptop CPU).
+# Else a Hugging Face id ("Qwen/Qwen2.5-3B-Instruct"), a model folder, or a .gguf file.
+base = ""
+# How long: passes over dataset/train.jsonl, or a fixed number of optimizer steps (> 0 wins).
+epochs = 2
+steps = 0
+# LoRA: rank, scaling and dropout of the adapter, on every linear layer by default.
+learning_rate = 2e-4
+lora_rank = 16
+lora_alpha = 32
+lora_dropout = 0.05
+target_modules = ["all-linear"]
+# Examples per optimizer step; micro-batches and accumulation are chosen to fit memory.
+batch_size = 8
+# Token cutoff per example (0: picked from the data). Longer examples are cut back to their last
+# whole reply; training stops with an error if fewer than min_whole_share stay whole.
+max_length = 0
+min_whole_share = 0.95
+# Validation loss every eval_every steps on eval_examples examples of val.jsonl (0: all);
+# a checkpoint every save_every steps and on Ctrl-C (`shizu train --resume` continues).
+eval_every = 50
+eval_examples = 200
+save_every = 50
+# Learning-rate schedule: warm-up share, then "cosine", "linear", "constant" or "constant_with_warmup".
+warmup = 0.03
+scheduler = "cosine"
+# "auto" turns gradient checkpointing on only when activations would not fit in memory.
+gradient_checkpointing = "auto"
+# CUDA only: 4-bit base weights (QLoRA, needs bitsandbytes) for big models on small GPUs.
+qlora = false
+seed = 0
+
+[generation]
+# How the persona writes its replies (shizu chat, the Discord bot, the HTTP API).
+# temperature 0 always picks the most likely word; higher values give more varied replies.
+temperature = 0.8
+top_p = 0.95
+# Above 1 discourages repeating the same words.
+repetition_penalty = 1.1
+# The longest reply, in tokens (one reply can be a burst of several messages).
+max_new_tokens = 160
+# Where the model runs: "auto" (a GPU when there is one), "cpu", "cuda" or "mps".
+device = "auto"
+# Serve the model elsewhere: the base URL of an OpenAI-compatible server (vLLM with the LoRA,
+# llama.cpp server, Ollama). Shizu still writes the prompt itself. Empty: run the model here.
+# Prompts then leave this machine if the server is not on it.
+server = ""
+# The model name that server serves (empty: its first model), and the environment variable
+# holding its API key, if it needs one.
+server_model = ""
+api_key_env = "SHIZU_API_KEY"
 """
 
 

@@ -57,6 +57,18 @@ def _report_json(r: FileReport) -> dict:
     }
 
 
+def _file_label(r: FileReport) -> str:
+    """The file's name, with its folder when the name alone says nothing (messages.json, _chat.txt)."""
+    parts = r.source.parts
+    name = parts[-1]
+    if len(parts) > 1 and name.lower() in GENERIC_NAMES:
+        name = f"{parts[-2]}/{name}"
+    return name
+
+
+GENERIC_NAMES = {"messages.json", "messages.csv", "result.json", "_chat.txt"}
+
+
 def _print_reports(console: Console, reports: list[FileReport], ignored: list, stored: int, accounts: list[str]) -> None:
     table = Table(title=None, show_edge=False, pad_edge=False)
     for col in ("file", "format", "read", "new", "present", "skipped"):
@@ -65,10 +77,10 @@ def _print_reports(console: Console, reports: list[FileReport], ignored: list, s
         c = r.counts
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.skipped.items())) or "0"
         if r.error:
-            table.add_row(r.source.filename, r.format, "-", "-", "-", "[red]failed[/]")
+            table.add_row(_file_label(r), r.format, "-", "-", "-", "[red]failed[/]")
         else:
             upgraded = f" (+{c.upgraded} upgraded)" if c.upgraded else ""
-            table.add_row(r.source.filename, r.format, str(c.read), f"{c.new}{upgraded}", str(c.present), skipped)
+            table.add_row(_file_label(r), r.format, str(c.read), f"{c.new}{upgraded}", str(c.present), skipped)
     if reports:
         console.print(table)
     for r in reports:
@@ -83,4 +95,4 @@ def _print_reports(console: Console, reports: list[FileReport], ignored: list, s
         console.print("[yellow]No supported export found under the given paths.[/]")
     console.print(f"The store now holds [bold]{stored}[/] messages.")
     if accounts:
-        console.print(f"Your account id from the data package: {', '.join(accounts)} (used as \"me\").")
+        console.print(f"Your own account id(s), read from the exports: {', '.join(accounts)} (used as \"me\").")

@@ -210,11 +210,12 @@ JUNO_EXTRA = ("NO WAY", "I'M SCREAMING", "STOP", "LMAOOOO", "HELP", "WAIT")
 BURST_RANGE = {"mika": (2, 4), "theo": (1, 2), "juno": (1, 3), "priya": (1, 3), "sam": (1, 1), "kai": (1, 1)}
 SPEAKER_WEIGHT = {"theo": 3.0, "juno": 3.0, "priya": 3.0, "sam": 2.0, "kai": 0.6}
 
-# Fictional contact details (555-01xx numbers, example.com) for the privacy filter to find.
+# Fictional contact details (the 555-01xx range reserved for fiction, example.com) for the
+# privacy filter to find.
 PII = {
-    "theo_phone": "(555) 014-2231",
+    "theo_phone": "(415) 555-0142",
     "theo_email": "theo.marsh@example.com",
-    "mika_phone": "555 013 9920",
+    "mika_phone": "+1 312 555 0199",
     "mika_email": "mika.doodles@example.com",
 }
 

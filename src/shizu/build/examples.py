@@ -1,0 +1,291 @@
+"""Turn one channel's messages into training examples, streaming them to a temporary JSONL file.
+
+:class:`ExampleBuilder` does stages 1-3 of ``shizu build`` for each channel in turn (memory is
+bounded by the largest channel): messages are filtered with reason codes
+(:mod:`shizu.build.filters`) and turned into lines (media as tags, catalogued when the persona sent
+them; mentions and speakers renamed by :mod:`shizu.build.names`; PII redacted), grouped into
+conversations (:mod:`shizu.build.conversations`), cut into non-overlapping windows
+(:mod:`shizu.build.windows`) and rendered by the shared renderer (:mod:`shizu.build.render`).
+:meth:`ExampleBuilder.finish` then splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import groupby
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from shizu.build import filters
+from shizu.build.conversations import Conversation, Line, Located, line_chars, locate, reply_context, segment
+from shizu.build.filters import MessageFilter
+from shizu.build.jsonl import encode_line
+from shizu.build.me import Persona
+from shizu.build.media import Catalogue, MediaRef, has_link, message_refs, split_text
+from shizu.build.names import Names
+from shizu.build.render import Place, Situation, Turn, render, render_ids, system_prompt
+from shizu.build.tally import Tally
+from shizu.build.windows import plan_windows
+from shizu.config import Config
+from shizu.message import Channel, Message
+
+CHARS_PER_TOKEN = 4  # the token estimate used for budgets and the report: characters / 4
+
+_TRAIN = b'"split":"train"'
+_VAL = b'"split":"val"'
+
+
+class Example(msgspec.Struct):
+    """One line of ``train.jsonl`` / ``val.jsonl`` (field order is the key order on disk)."""
+
+    id: str
+    conversation: str
+    split: str
+    channel_id: str
+    timestamp: str
+    messages: list[dict[str, str]]
+    message_ids: list[list[str]]
+
+
+class ExampleBuilder:
+    """The streaming part: messages -> lines -> conversations -> examples in a temporary file."""
+
+    def __init__(self, config: Config, persona: Persona, known: dict[str, set[str]], tally: Tally, out: Path) -> None:
+        self.cfg = config.build
+        self.persona = persona
+        self.me = frozenset(persona.ids)
+        self.tally = tally
+        self.out = out
+        self.tz = ZoneInfo(config.build.timezone)
+        self.pseudonymize = config.privacy.pseudonymize
+        self.names = Names(
+            persona_name=persona.name, me=persona.ids, known=known,
+            opted_out=config.privacy.opt_out, pseudonymize=config.privacy.pseudonymize,
+        )
+        self.filter = MessageFilter(
+            opted_out=config.privacy.opt_out, command_prefixes=config.build.command_prefixes,
+            max_chars=config.build.max_message_chars, duplicate_window_s=config.build.duplicate_window_seconds,
+        )
+        self.redactor = None
+        if config.privacy.redact_pii:
+            from shizu.build.privacy import Redactor
+
+            self.redactor = Redactor()
+        self.catalogue = Catalogue(url_is_safe=self._url_is_safe)
+        self.budget_chars = config.build.max_context_tokens * CHARS_PER_TOKEN
+        self.conversations: list[tuple[float, str]] = []  # (start, id) of conversations with examples
+        self.example_conv = array("I")  # conversation index of each example, in file order
+        self._tmp = out / "examples.tmp"
+        self._fh: IO[bytes] | None = None  # the temporary examples file, open while run() streams
+
+    # -- stage 1 and 2: messages -> lines -> conversations ---------------------------------
+
+    def run(self, messages: Iterator[Message]) -> None:
+        with open(self._tmp, "wb") as self._fh:
+            for _, channel_messages in groupby(messages, key=lambda m: m.channel.id):
+                self._channel(channel_messages)
+
+    def _channel(self, messages: Iterator[Message]) -> None:
+        self.filter.new_channel()
+        lines: list[Line] = []
+        channel: Channel | None = None
+        platform = ""
+        read = 0
+        check = self.filter.reason
+        make_line = self._line
+        for msg in messages:
+            channel = msg.channel
+            platform = msg.platform
+            read += 1
+            ts = msg.timestamp.timestamp()
+            text = msg.content.strip()
+            reason = check(msg, text, ts)
+            if reason is None:
+                lines.append(make_line(msg, text, ts))
+                continue
+            self.tally.drop("message", reason, lambda: _message_details(msg, reason))
+            if msg.author.id in self.me:
+                self.tally.persona_dropped[reason] += 1
+        self.tally.count("messages", read)
+        if channel is None or not lines:
+            return
+        self.tally.count("messages_kept", len(lines))
+        self.tally.count("persona_messages", sum(line.is_persona for line in lines))
+        conversations = segment(lines, self.cfg.session_gap_minutes * 60, self.cfg.burst_window_seconds)
+        self.tally.count("conversations", len(conversations))
+        where = locate(conversations, {line.reply_to for line in lines if line.reply_to is not None})
+        place = self._place(channel, platform)
+        for conv in conversations:
+            self._conversation(channel, place, conv, where)
+
+    def _line(self, msg: Message, text: str, ts: float) -> Line:
+        author = msg.author
+        is_persona = author.id in self.me
+        if not (msg.attachments or msg.stickers or msg.embeds or has_link(text)):
+            text = self._clean(text)  # the common case: plain text
+        else:
+            text = self._media_text(msg, text, is_persona)
+        if is_persona and msg.custom_emoji:
+            for name, emoji_id in msg.custom_emoji.items():
+                self.catalogue.add_emoji(name, emoji_id)
+        return Line(msg.id, author.id, self.names.speaker(author.id, author.label), is_persona, ts, text, msg.reply_to)
+
+    def _media_text(self, msg: Message, text: str, is_persona: bool) -> str:
+        """``text`` with its links as tags, then the tags of the message's attachments and stickers."""
+        parts: list[str] = []
+        linked: set[str] = set()
+        for piece in split_text(text, msg.embeds):
+            if isinstance(piece, MediaRef):
+                linked.add(piece.url)
+                parts.append(self.catalogue.tag(piece, is_persona))
+            else:
+                parts.append(self._clean(piece))
+        tags = [self.catalogue.tag(ref, is_persona) for ref in message_refs(msg, linked)]
+        return " ".join(filter(None, ["".join(parts).strip(), *tags]))
+
+    def _clean(self, text: str) -> str:
+        """Mentions renamed and PII redacted."""
+        text = self.names.mentions(text)
+        if self.redactor is not None and text and not text.isspace():
+            result = self.redactor.redact(text)
+            if result.found:
+                self.tally.redacted(result.found, result.text.strip())
+            text = result.text
+        return text
+
+    def _url_is_safe(self, url: str) -> bool:
+        return self.redactor is None or not self.redactor.redact(url).found
+
+    def _place(self, channel: Channel, platform: str) -> Place:
+        # DM and group names are usually people's names: keep them out when pseudonymizing.
+        name = channel.name if channel.kind in ("guild-text", "thread") or not self.pseudonymize else ""
+        return Place(
+            kind=channel.kind, channel=name, server=channel.guild_name or "", parent=channel.parent_name or "",
+            platform=platform,
+        )
+
+    # -- stage 3: conversations -> examples ------------------------------------------------
+
+    def _conversation(self, channel: Channel, place: Place, conv: Conversation, where: dict[str, Located]) -> None:
+        conv_id = f"{channel.id}:{conv.turns[0][0].id}"
+        persona_turns = [turn[0].is_persona for turn in conv.turns]
+        if not any(persona_turns):
+            self._drop_conversation(filters.NO_PERSONA_TURN, conv_id, channel, conv)
+            return
+        if all(persona_turns) and not self._answers_someone(conv, where):
+            self._drop_conversation(filters.NO_CONTEXT, conv_id, channel, conv)
+            return
+        chars = [sum(line_chars(line) for line in turn) for turn in conv.turns]
+        others = tuple(dict.fromkeys(turn[0].speaker for turn in conv.turns if not turn[0].is_persona))
+        widest = Situation(self.persona.name, place, datetime.fromtimestamp(conv.start, self.tz), others)
+        budget = self.budget_chars - len(system_prompt(widest))
+        windows, too_long = plan_windows(
+            persona_turns, chars, max_turns=self.cfg.max_context_turns, budget_chars=budget
+        )
+        for t in too_long:
+            self.tally.drop("example", filters.OVER_BUDGET, lambda: {
+                "conversation": conv_id, "message_ids": [line.id for line in conv.turns[t]],
+            })
+        if not windows:
+            return
+        index = len(self.conversations)
+        self.conversations.append((conv.start, conv_id))
+        self.tally.count("conversations_with_examples")
+        for k, (start, end) in enumerate(windows):
+            used = sum(chars[start:end + 1])
+            pulled = reply_context(conv, start, end, where, budget - used)
+            turns = [Turn(line.speaker, line.is_persona, (line.text,), (line.id,)) for line in pulled]
+            turns += [
+                Turn(turn[0].speaker, turn[0].is_persona, tuple(line.text for line in turn),
+                     tuple(line.id for line in turn))
+                for turn in conv.turns[start:end + 1]
+            ]
+            self._example(channel, place, conv_id, k, turns, conv.turns[end][-1].ts, index)
+
+    def _example(
+        self, channel: Channel, place: Place, conv_id: str, k: int, turns: list[Turn], ts: float, conv_index: int
+    ) -> None:
+        partners = tuple(dict.fromkeys(turn.speaker for turn in turns if not turn.is_persona))
+        situation = Situation(self.persona.name, place, datetime.fromtimestamp(ts, self.tz), partners)
+        messages = render(situation, turns)
+        stamp = datetime.fromtimestamp(ts, UTC)
+        record = Example(
+            id=f"{conv_id}:{k}", conversation=conv_id, split="train", channel_id=channel.id,
+            timestamp=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), messages=messages, message_ids=render_ids(turns),
+        )
+        self._fh.write(encode_line(record))
+        self.example_conv.append(conv_index)
+        self.tally.count("examples")
+        self.tally.count("persona_turns", sum(turn.is_persona for turn in turns))
+        chars = sum(len(m["content"]) for m in messages)
+        self.tally.example(
+            messages, chars // CHARS_PER_TOKEN, _channel_label(channel.id, place), partners, stamp.strftime("%Y-%m")
+        )
+
+    def _answers_someone(self, conv: Conversation, where: dict[str, Located]) -> bool:
+        for turn in conv.turns:
+            for line in turn:
+                target = where.get(line.reply_to) if line.reply_to else None
+                if target is not None and not target.line.is_persona:
+                    return True
+        return False
+
+    def _drop_conversation(self, reason: str, conv_id: str, channel: Channel, conv: Conversation) -> None:
+        self.tally.drop("conversation", reason, lambda: {
+            "conversation": conv_id, "channel_id": channel.id,
+            "start": datetime.fromtimestamp(conv.start, UTC).isoformat(),
+            "messages": sum(len(turn) for turn in conv.turns),
+        })
+
+    # -- stage 4: split by time ------------------------------------------------------------
+
+    def finish(self) -> dict[str, str]:
+        """Route the examples into train/val by conversation time; sha256 of each file written."""
+        n = len(self.conversations)
+        n_val = 0
+        if self.cfg.val_fraction > 0 and n >= 2:
+            n_val = min(n - 1, max(1, round(n * self.cfg.val_fraction)))
+        order = sorted(range(n), key=lambda i: self.conversations[i])
+        val = frozenset(order[n - n_val:])
+        self.tally.count("val_conversations", n_val)
+        self.tally.count("train_conversations", n - n_val)
+        digests = {"train.jsonl": hashlib.sha256(), "val.jsonl": hashlib.sha256()}
+        with open(self._tmp, "rb") as src, open(self.out / "train.jsonl", "wb") as train, \
+                open(self.out / "val.jsonl", "wb") as valf:
+            for line, conv in zip(src, self.example_conv):
+                if conv in val:
+                    # The first `"split":"train"` is the field itself: the id strings before it are
+                    # JSON-escaped, so they cannot contain that unescaped byte sequence.
+                    line = line.replace(_TRAIN, _VAL, 1)
+                    valf.write(line)
+                    digests["val.jsonl"].update(line)
+                    self.tally.count("val_examples")
+                else:
+                    train.write(line)
+                    digests["train.jsonl"].update(line)
+                    self.tally.count("train_examples")
+        self._tmp.unlink()
+        return {name: d.hexdigest() for name, d in digests.items()}
+
+
+def _message_details(msg: Message, reason: str) -> dict[str, Any]:
+    details: dict[str, Any] = {"id": msg.id, "channel_id": msg.channel.id, "timestamp": msg.timestamp.isoformat()}
+    if reason != filters.OPTED_OUT:  # an opted-out person's words are never written anywhere
+        details.update(author_id=msg.author.id, author=msg.author.label, content=msg.content)
+    return details
+
+
+def _channel_label(channel_id: str, place: Place) -> str:
+    """How the report names a channel (DM and group names are left out when pseudonymizing)."""
+    name = place.channel or channel_id
+    if place.kind == "dm":
+        return f"DM {name}"
+    if place.kind == "group":
+        return f"group {name}"
+    return f"#{name}" + (f" ({place.server})" if place.server else "")

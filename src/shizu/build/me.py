@@ -1,0 +1,63 @@
+"""Who the persona is: the person's own user ids ("me") and the name used in prompts.
+
+A wrong or missing "me" is the classic way to get zero examples three steps later, so it is checked
+first, and the error lists the top authors with their ids and the exact line to add to shizu.toml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shizu.build.store_facts import AuthorCount, latest_label, message_counts, top_authors
+from shizu.errors import BuildError
+from shizu.store import MessageStore
+from shizu.workspace import Workspace, me_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    ids: tuple[str, ...]
+    name: str
+
+
+def resolve_persona(ws: Workspace, store: MessageStore) -> Persona:
+    """The persona's ids and name; :class:`BuildError` when "me" is unknown or wrote nothing."""
+    if store.count() == 0:
+        raise BuildError(
+            f"The message store ({ws.db_path}) is empty.", hint="Run `shizu ingest PATH...` with your exports first."
+        )
+    ids = me_ids(ws, store)
+    if not ids:
+        raise BuildError(
+            "Shizu does not know which messages are yours: [persona] me in shizu.toml is empty"
+            " and no Discord data package was ingested.",
+            hint=_pick_me_hint(ws, top_authors(store)),
+        )
+    counts = message_counts(store, ids)
+    if not any(counts.values()):
+        raise BuildError(
+            f"None of your ids ({', '.join(ids)}) wrote a message in the store.",
+            hint=_pick_me_hint(ws, top_authors(store)),
+        )
+    clash = sorted(set(ids) & set(ws.config.privacy.opt_out))
+    if clash:
+        raise BuildError(
+            f"Your own id {', '.join(clash)} is in [privacy] opt_out, which would remove all your messages.",
+            hint=f"Remove it from opt_out in {ws.config_path}.",
+        )
+    name = ws.config.persona.name or latest_label(store, ids) or "me"
+    return Persona(ids=tuple(ids), name=name)
+
+
+def _pick_me_hint(ws: Workspace, authors: list[AuthorCount]) -> str:
+    lines = [f"Add your user id under [persona] in {ws.config_path}, for example:"]
+    if authors:
+        top = authors[0]
+        lines.append(f'  me = ["{top.id}"]   # {top.label}')
+        lines.append("The authors with the most messages in the store:")
+        lines.extend(
+            f"  {a.id}  {a.label}" + (f" ({a.handle})" if a.handle and a.handle != a.label else "")
+            + f"  {a.messages:,} message" + ("" if a.messages == 1 else "s")
+            for a in authors
+        )
+    return "\n".join(lines)
