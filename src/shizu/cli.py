@@ -99,30 +99,295 @@ def stats(
         (err_console if json else console).print(f"Report: {escape(str(report))}")
 
 
+@app.command()
+def build(
+    workspace: WorkspaceOpt = None,
+    json: JsonOpt = False,
+    write_dropped: Annotated[
+        Optional[Path], typer.Option("--write-dropped", help="Write every dropped item with its reason (JSONL).")
+    ] = None,
+    export: Annotated[
+        Optional[list[str]], typer.Option("--export", help="Also export for another stack: openai or sharegpt (repeatable).")
+    ] = None,
+) -> None:
+    """Build the training set (dataset/) from the store: conversations, filters, media catalogue, report."""
+    from shizu.build.cli_view import run_build
+
+    ws = Workspace.find(workspace)
+    ws.config
+    run_build(ws, console=err_console if json else console, as_json=json, write_dropped=write_dropped, exports=export)
+
+
+@app.command()
+def train(
+    workspace: WorkspaceOpt = None,
+    base: Annotated[
+        Optional[str], typer.Option("--base", help="Model to fine-tune: Hub id, model folder or .gguf (default: train.base in shizu.toml, else the embedded SmolLM2).")
+    ] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Train exactly N optimizer steps (quick runs).")] = None,
+    epochs: Annotated[Optional[float], typer.Option("--epochs", min=0.01, help="Passes over train.jsonl.")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
+    rank: Annotated[Optional[int], typer.Option("--rank", min=1, help="LoRA rank.")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Run folder name under runs/ (default: date-time).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the latest interrupted run (or --name's) to its final step.")] = False,
+    qlora: Annotated[Optional[bool], typer.Option("--qlora/--no-qlora", help="4-bit base weights (CUDA + bitsandbytes).")] = None,
+) -> None:
+    """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume)."""
+    from rich.markup import escape
+
+    from shizu.train.recipe import TrainOptions
+    from shizu.train.recipe import train as run_training
+
+    ws = Workspace.find(workspace)
+    ws.config
+    options = TrainOptions(base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume)
+    result = run_training(ws, options, console)
+    if not result.finished:
+        console.print(
+            f"[yellow]Stopped at step {result.step}/{result.max_steps}[/]; checkpoint in {escape(str(result.path))}.\n"
+            f"Continue with [bold]shizu train --resume --name {result.name}[/]."
+        )
+        raise typer.Exit(130)
+    console.print(f"[green]Done:[/] step {result.step}/{result.max_steps}, adapter, meta.json and loss.png in [bold]{escape(str(result.path))}[/]")
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the sample (export/ and package/ are created in it).")],
+    messages: Annotated[int, typer.Option("--messages", min=200, help="Exact number of messages in the export.")] = 3000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 0,
+    partition: Annotated[
+        Optional[int], typer.Option("--partition", min=1, help="At most N messages per file, like DCE's -p N.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace export/ and package/ of an earlier sample.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Write a made-up sample: the persona Mika's DiscordChatExporter export and her data package."""
+    import shutil
+
+    from rich.markup import escape
+
+    from shizu.sample.generate import write_sample
+
+    if force:
+        for folder in (out_dir / "export", out_dir / "package"):
+            shutil.rmtree(folder, ignore_errors=True)
+    info = write_sample(out_dir, messages=messages, seed=seed, max_messages_per_file=partition)
+    if json:
+        print_json({
+            "persona_id": info.persona_id, "persona_name": info.persona_name, "messages": info.messages,
+            "persona_messages": info.persona_messages, "channel_messages": info.channel_messages,
+            "export_files": [str(p) for p in info.export_files], "package_files": [str(p) for p in info.package_files],
+            "media_files": len(info.media_files),
+        })
+        return
+    out = escape(str(out_dir.resolve()))
+    console.print(
+        f"Wrote {info.messages:,} messages in {len(info.channel_messages)} channels;"
+        f" {info.persona_messages:,} are by the persona [bold]{info.persona_name}[/] (id {info.persona_id}).",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  {escape(str(info.export_dir))}: {len(info.export_files)} DiscordChatExporter JSON files"
+        f" (+{len(info.media_files)} attachment files)\n"
+        f"  {escape(str(info.package_dir))}: {info.persona_name}'s own Discord data package",
+        soft_wrap=True,
+    )
+    console.print(
+        "Next:\n"
+        "  shizu init mika && cd mika\n"
+        f"  shizu ingest '{out}/export' '{out}/package'   [dim]# the package tells Shizu who \"me\" is[/]\n"
+        "  shizu stats && shizu build && shizu train --steps 50\n"
+        "Her style is described in docs/sample-persona.md.",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def chat(
+    workspace: WorkspaceOpt = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="Run under runs/ to chat with (default: the latest finished run).")] = None,
+    base_only: Annotated[
+        bool, typer.Option("--base-only", help="The base model without the adapter (to compare with the trained persona).")
+    ] = False,
+    server: Annotated[
+        Optional[str], typer.Option("--server", help="URL of an OpenAI-compatible server to generate on (default: server in the \\[generation] section).")
+    ] = None,
+    speaker: Annotated[str, typer.Option("--as", help="Your name in the conversation (/as NAME changes it).")] = "Friend",
+    place: Annotated[str, typer.Option("--place", help="Where the conversation happens: dm or #channel.")] = "dm",
+) -> None:
+    """Chat with the persona in the terminal; with stdin from a file or pipe, one message per line."""
+    from shizu.persona.runtime import Persona
+    from shizu.persona.terminal import parse_place, run_chat
+
+    where = parse_place(place)
+    if where is None:
+        raise typer.BadParameter("use dm or #channel", param_hint="--place")
+    ws = Workspace.find(workspace)
+    ws.config
+    interactive = sys.stdin.isatty()
+    info = console if interactive else err_console
+    persona = Persona.load(
+        ws, run=run, base_only=base_only, server=server, say=lambda line: info.print(line, style="dim", markup=False, soft_wrap=True)
+    )
+    run_chat(persona, console, info, lines=None if interactive else sys.stdin, speaker=speaker, place=where)
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt = None,
+    host: Annotated[
+        Optional[str], typer.Option("--host", help="Address to listen on (default: host in \\[serve], 127.0.0.1); 0.0.0.0 shares it on your network.")
+    ] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=0, max=65535, help="Port (default: port in \\[serve], 8642).")] = None,
+    run: Annotated[
+        Optional[list[str]], typer.Option("--run", help="Run under runs/ to serve (repeat for several; default: the latest finished run).")
+    ] = None,
+    base_only: Annotated[bool, typer.Option("--base-only", help="Serve the base model without the adapter (as model \"base\").")] = False,
+    server: Annotated[
+        Optional[str], typer.Option("--server", help="URL of an OpenAI-compatible server to generate on (default: server in the \\[generation] section).")
+    ] = None,
+    allow_no_key: Annotated[
+        bool, typer.Option("--allow-no-key", help="Listen on a network address even though no API key is set.")
+    ] = False,
+) -> None:
+    """Serve the persona: an OpenAI-compatible API, a chat page, the collection and the blind test."""
+    from shizu.frontends.web.server import serve as run_server
+
+    if base_only and run:
+        raise typer.BadParameter("--base-only serves the base model alone; leave out --run", param_hint="--base-only")
+    ws = Workspace.find(workspace)
+    ws.config
+    run_server(
+        ws, host=host, port=port, runs=run or [], base_only=base_only, server=server, allow_no_key=allow_no_key,
+        say=lambda line: console.print(line, markup=False, soft_wrap=True),
+    )
+
+
+@app.command()
+def export(
+    workspace: WorkspaceOpt = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="Run under runs/ to export (default: the latest finished run).")] = None,
+    gguf: Annotated[bool, typer.Option("--gguf", help="llama.cpp LoRA adapter (+ base GGUF when needed) and an Ollama Modelfile.")] = False,
+    merged: Annotated[bool, typer.Option("--merged", help="The base with the adapter merged in, as a safetensors model folder.")] = False,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Output folder (default: runs/NAME/gguf and runs/NAME/merged).")
+    ] = None,
+    base_precision: Annotated[
+        str, typer.Option("--base-precision", help="f16 or f32, when the base model must be written as GGUF too.")
+    ] = "f16",
+) -> None:
+    """Export a trained run for llama.cpp and Ollama (--gguf) or as a merged model (--merged)."""
+    from shizu.export.pipeline import GGUF_DIR, MERGED_DIR, export_gguf, export_merged
+    from shizu.persona.errors import PersonaError
+    from shizu.persona.run import find_run, run_weights
+
+    if not (gguf or merged):
+        raise typer.BadParameter("choose --gguf, --merged or both", param_hint="--gguf/--merged")
+    if base_precision not in ("f16", "f32"):
+        raise typer.BadParameter("use f16 or f32", param_hint="--base-precision")
+    ws = Workspace.find(workspace)
+    config = ws.config
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, soft_wrap=True)
+
+    path = find_run(ws.runs_dir, run)
+    if path is None:
+        raise PersonaError(f"No trained run in {ws.runs_dir}", hint="Train one with `shizu train` first.")
+    weights = run_weights(path, say=say)
+    both = gguf and merged
+    if gguf:
+        folder = (out / GGUF_DIR if both else out) if out else path / GGUF_DIR
+        precision = "f32" if base_precision == "f32" else "f16"
+        export_gguf(weights, folder, generation=config.generation, precision=precision, say=say)
+    if merged:
+        export_merged(weights, (out / MERGED_DIR if both else out) if out else path / MERGED_DIR, say=say)
+
+
+@app.command(name="discord")
+def discord_bot(
+    workspace: WorkspaceOpt = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="Run under runs/ to answer with (default: the latest finished run).")] = None,
+    base_only: Annotated[bool, typer.Option("--base-only", help="The base model without the adapter.")] = False,
+    server: Annotated[
+        Optional[str], typer.Option("--server", help="URL of an OpenAI-compatible server to generate on (default: server in the \\[generation] section).")
+    ] = None,
+) -> None:
+    """Run the persona as a Discord bot (token in $SHIZU_DISCORD_TOKEN; see docs/discord.md)."""
+    from shizu.frontends.discord.launch import run_discord, token_from_env
+    from shizu.persona.runtime import Persona
+
+    ws = Workspace.find(workspace)
+    token = token_from_env(ws.config.discord.token_env)
+    say = lambda line: err_console.print(line, style="dim", markup=False, soft_wrap=True)  # noqa: E731
+    persona = Persona.load(ws, run=run, base_only=base_only, server=server, say=say)
+    run_discord(ws, persona, token, say)
+
+
+collection_app = typer.Typer(help="The collection: the bot's replies people starred with a \N{WHITE MEDIUM STAR} reaction.", no_args_is_help=True)
+app.add_typer(collection_app, name="collection")
+
+
+@collection_app.command("export")
+def collection_export(
+    out: Annotated[Path, typer.Argument(help="The HTML file to write.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the collection as one web page that looks like Discord."""
+    from rich.markup import escape
+
+    from shizu.collection import export_gallery
+
+    ws = Workspace.find(workspace)
+    ws.config
+    count = export_gallery(ws, out)
+    console.print(f"Wrote {count} starred exchange(s) to [bold]{escape(str(out))}[/]")
+
+
+@app.command(name="eval")
+def eval_command(
+    workspace: WorkspaceOpt = None,
+    run: Annotated[
+        Optional[list[str]], typer.Option("--run", help="A trained run under runs/ to compare (repeatable; default: the latest finished run).")
+    ] = None,
+    base: Annotated[bool, typer.Option("--base/--no-base", help="Include the base model without adapter.")] = True,
+    server: Annotated[
+        Optional[list[str]], typer.Option("--server", help="Also compare an OpenAI-compatible server at this URL (repeatable).")
+    ] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only N held-out turns, evenly spread (quick runs).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed of the local models (same seed, same replies).")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json / report.html (default: reports/eval/).")] = None,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html with distribution plots and example exchanges.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Compare the persona's real held-out replies with the base model's and each run's, side by side."""
+    from rich.markup import escape
+
+    from shizu.eval.cli_view import print_table, run_eval
+    from shizu.eval.evaluate import EvalOptions
+
+    ws = Workspace.find(workspace)
+    ws.config
+    options = EvalOptions(runs=tuple(run or ()), base=base, servers=tuple(server or ()), limit=limit, seed=seed)
+    shown = err_console if json else console
+    report, folder = run_eval(ws, options, shown, out_dir=out, html=html)
+    if json:
+        print_json(report)
+    else:
+        print_table(console, report)
+    shown.print(f"Report: {escape(str(folder / ('report.html' if html else 'report.json')))}")
+
+
 def main() -> None:
-    """Entry point: run the app, turning Shizu's own errors into short messages."""
+    """Entry point: click handles usage errors and exit codes; Shizu's own errors become short messages."""
     try:
-        app(standalone_mode=False)
+        app()
     except ShizuError as exc:
         err_console.print(f"[bold red]Error:[/] {exc.message}")
         if exc.hint:
             err_console.print(f"[yellow]Fix:[/] {exc.hint}")
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("Aborted.")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        err_console.print("Interrupted.")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -125,6 +125,7 @@ class GenerationConfig(msgspec.Struct, kw_only=True):
     top_p: float = 0.95  # sample only from the most likely tokens covering this share of probability
     repetition_penalty: float = 1.1  # > 1 discourages repeating the same words (1: off)
     max_new_tokens: int = 160  # longest reply, in tokens (a burst of several messages)
+    backend: Literal["transformers", "llama.cpp"] = "transformers"  # what runs the model here ("llama.cpp": the extra `llamacpp`)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"  # where the local model runs ("auto": GPU when present)
     server: str = ""  # an OpenAI-compatible server's base URL ("http://127.0.0.1:8000"); "": run the model locally
     server_model: str = ""  # the model (or LoRA) name the server serves; "": the server's first model
@@ -144,12 +145,87 @@ class GenerationConfig(msgspec.Struct, kw_only=True):
         return [message for ok, message in checks if not ok]
 
 
+class ServeConfig(msgspec.Struct, kw_only=True):
+    host: str = "127.0.0.1"  # where `shizu serve` listens; "0.0.0.0": every network interface (needs an API key)
+    port: int = 8642
+    api_key_env: str = "SHIZU_SERVE_KEY"  # environment variable holding the key clients must send; unset: none needed
+    max_messages: int = 100  # messages in one chat request
+    max_chars: int = 32000  # characters of one chat request's messages together
+    max_tokens: int = 512  # the largest max_tokens a request may ask for
+    max_queue: int = 64  # requests waiting for one model; more are refused (503) until the queue drains
+    speaker: str = "Friend"  # the speaker of a message that names nobody (no `name`, no "Name: " prefix)
+
+    def problems(self) -> list[str]:
+        checks = [
+            (bool(self.host.strip()), "host must not be empty (for example \"127.0.0.1\")"),
+            (1 <= self.port <= 65535, "port must be in [1, 65535] (for example 8642)"),
+            (self.api_key_env.isidentifier(), f"api_key_env must be an environment variable name (got {self.api_key_env!r})"),
+            (self.max_messages >= 1, "max_messages must be >= 1 (for example 100)"),
+            (self.max_chars >= 1, "max_chars must be >= 1 (for example 32000)"),
+            (self.max_tokens >= 1, "max_tokens must be >= 1 (for example 512)"),
+            (self.max_queue >= 1, "max_queue must be >= 1 (for example 64)"),
+            (bool(self.speaker.strip()) and ":" not in self.speaker, "speaker must be a name without ':' (for example \"Friend\")"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+
+class DiscordConfig(msgspec.Struct, kw_only=True):
+    token_env: str = "SHIZU_DISCORD_TOKEN"  # environment variable holding the bot token
+    aliases: list[str] = []  # other names that call the bot in servers (the persona's name always does)
+    chime_in_channels: list[str] = []  # channel ids where it may join in without being called
+    chime_in_probability: float = 0.05  # chance per message, in those channels
+    deny_channels: list[str] = []  # channel ids it ignores
+    deny_users: list[str] = []  # user ids it ignores (their messages stay out of its context too)
+    owners: list[str] = []  # user ids allowed the owner commands (the application's owner always is)
+    command_prefix: str = "!shizu"  # owner commands: "!shizu pause" / resume / status / forget / help
+    history_messages: int = 20  # channel messages read before the one answered...
+    history_minutes: float = 60.0  # ...and none older than this
+    reply_chain: int = 5  # earlier messages followed up a reply chain
+    channel_cooldown_seconds: float = 15.0  # in servers: one answer per channel in this time
+    user_cooldown_seconds: float = 5.0  # in servers: one answer per person in this time
+    queue_size: int = 16  # requests waiting for the model; when full the oldest server request is dropped
+    pause_seconds_per_char: float = 0.03  # pause before each further message of a burst, per character...
+    max_pause_seconds: float = 3.0  # ...at most this
+    mentions: list[Literal["users", "roles", "everyone", "replied_user"]] = []  # pings it may send
+    sharded: bool = False  # discord.py's auto-sharded client, for bots in very many servers
+    shard_count: int = 0  # with sharded: the number of shards (0: Discord's recommendation)
+
+    def problems(self) -> list[str]:
+        ids = [
+            (key, value)
+            for key, values in (
+                ("chime_in_channels", self.chime_in_channels), ("deny_channels", self.deny_channels),
+                ("deny_users", self.deny_users), ("owners", self.owners),
+            )
+            for value in values
+            if not value.isdigit()
+        ]
+        checks = [
+            (self.token_env.isidentifier(), f"token_env must be an environment variable name (got {self.token_env!r})"),
+            (0 <= self.chime_in_probability <= 1, "chime_in_probability must be in [0, 1] (for example 0.05)"),
+            (bool(self.command_prefix.strip()), "command_prefix must not be empty (for example \"!shizu\")"),
+            (0 <= self.history_messages <= 100, "history_messages must be in [0, 100] (for example 20)"),
+            (self.history_minutes > 0, "history_minutes must be > 0 (for example 60)"),
+            (0 <= self.reply_chain <= 20, "reply_chain must be in [0, 20] (for example 5)"),
+            (self.channel_cooldown_seconds >= 0, "channel_cooldown_seconds must be >= 0 (for example 15)"),
+            (self.user_cooldown_seconds >= 0, "user_cooldown_seconds must be >= 0 (for example 5)"),
+            (self.queue_size >= 1, "queue_size must be >= 1 (for example 16)"),
+            (self.pause_seconds_per_char >= 0, "pause_seconds_per_char must be >= 0 (for example 0.03)"),
+            (self.max_pause_seconds >= 0, "max_pause_seconds must be >= 0 (for example 3)"),
+            (self.shard_count >= 0, "shard_count must be >= 0 (0: Discord's recommendation)"),
+        ]
+        out = [f"{key}: {value!r} is not a Discord id (turn on Developer Mode, right-click, Copy ID)" for key, value in ids]
+        return out + [message for ok, message in checks if not ok]
+
+
 class Config(msgspec.Struct, kw_only=True):
     persona: PersonaConfig = msgspec.field(default_factory=PersonaConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
     build: BuildConfig = msgspec.field(default_factory=BuildConfig)
     train: TrainConfig = msgspec.field(default_factory=TrainConfig)
     generation: GenerationConfig = msgspec.field(default_factory=GenerationConfig)
+    serve: ServeConfig = msgspec.field(default_factory=ServeConfig)
+    discord: DiscordConfig = msgspec.field(default_factory=DiscordConfig)
 
 
 def load_config(path: Path) -> Config:
@@ -301,7 +377,10 @@ top_p = 0.95
 repetition_penalty = 1.1
 # The longest reply, in tokens (one reply can be a burst of several messages).
 max_new_tokens = 160
-# Where the model runs: "auto" (a GPU when there is one), "cpu", "cuda" or "mps".
+# What runs the model on this machine: "transformers" (always available; CPU or GPU) or
+# "llama.cpp" (about 3x faster on a CPU; needs `pip install 'shizu[llamacpp]'`, see docs/export.md).
+backend = "transformers"
+# Where the transformers backend runs: "auto" (a GPU when there is one), "cpu", "cuda" or "mps".
 device = "auto"
 # Serve the model elsewhere: the base URL of an OpenAI-compatible server (vLLM with the LoRA,
 # llama.cpp server, Ollama). Shizu still writes the prompt itself. Empty: run the model here.
@@ -311,6 +390,60 @@ server = ""
 # holding its API key, if it needs one.
 server_model = ""
 api_key_env = "SHIZU_API_KEY"
+
+[serve]
+# `shizu serve`: the OpenAI-compatible API and the web page (chat, collection, blind test).
+# 127.0.0.1 keeps it on this machine; "0.0.0.0" shares it on your network (then set an API key).
+host = "127.0.0.1"
+port = 8642
+# The environment variable holding the key every client must send (Authorization: Bearer KEY;
+# the web page asks for it once). Unset or empty: no key is needed.
+api_key_env = "SHIZU_SERVE_KEY"
+# Limits of one chat request: messages, characters of all messages, and the largest max_tokens.
+max_messages = 100
+max_chars = 32000
+max_tokens = 512
+# One reply is written at a time per model; this many more requests may wait, the rest get 503.
+max_queue = 64
+# Who speaks when a message names nobody (no "name" field and no "Name: " prefix).
+speaker = "Friend"
+
+[discord]
+# `shizu discord`: the persona as a Discord bot (docs/discord.md). The bot token is read from
+# this environment variable, never from this file.
+token_env = "SHIZU_DISCORD_TOKEN"
+# It always answers direct messages; in servers when mentioned, when someone replies to it, or
+# when its name (or one of these aliases) is said.
+aliases = []
+# Channel ids where it may also join in unprompted, and the chance per message there.
+chime_in_channels = []
+chime_in_probability = 0.05
+# Channel and user ids it ignores. Other bots and webhooks are always ignored.
+deny_channels = []
+deny_users = []
+# User ids allowed the owner commands (the application's owner always is), and their prefix:
+# "!shizu pause", "!shizu resume", "!shizu status", "!shizu forget" (clear this channel's context).
+owners = []
+command_prefix = "!shizu"
+# Context: at most this many earlier channel messages, none older than history_minutes, plus up
+# to reply_chain messages followed up the chain of replies.
+history_messages = 20
+history_minutes = 60
+reply_chain = 5
+# In servers: at most one answer per channel, and per person, in these times.
+channel_cooldown_seconds = 15
+user_cooldown_seconds = 5
+# One reply is written at a time; this many requests may wait (when full, the oldest server
+# request is dropped; direct messages go first).
+queue_size = 16
+# Pause before each further message of a burst: per character of the message, capped.
+pause_seconds_per_char = 0.03
+max_pause_seconds = 3
+# Pings the bot may send: any of "users", "roles", "everyone", "replied_user". Empty: none at all.
+mentions = []
+# For bots in very many servers: discord.py's auto-sharded client (shard_count 0: Discord decides).
+sharded = false
+shard_count = 0
 """
 
 

@@ -20,8 +20,10 @@ def importers() -> list[Importer]:
     from shizu.ingest.data_package import DataPackageImporter
     from shizu.ingest.dce_csv import DceCsvImporter
     from shizu.ingest.dce_json import DceJsonImporter
+    from shizu.ingest.telegram import TelegramImporter
+    from shizu.ingest.whatsapp import WhatsAppImporter
 
-    return [DceJsonImporter(), DceCsvImporter(), DataPackageImporter()]
+    return [DceJsonImporter(), DceCsvImporter(), DataPackageImporter(), TelegramImporter(), WhatsAppImporter()]
 
 
 def sniff(source: Source, candidates: list[Importer]) -> Importer | None:

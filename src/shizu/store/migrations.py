@@ -59,4 +59,60 @@ MIGRATIONS: list[str] = [
         source TEXT NOT NULL
     );
     """,
+    # 2: what the Discord bot said (the exchange log) and the starred exchanges (the collection)
+    """
+    CREATE TABLE exchanges (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        place TEXT NOT NULL,           -- where, for people: "#general (Cozy)", "a direct message"
+        trigger_id TEXT NOT NULL,      -- the message answered
+        trigger_author TEXT NOT NULL,  -- its author's display name
+        trigger_text TEXT NOT NULL,
+        trigger_ts INTEGER NOT NULL,   -- unix milliseconds, UTC
+        context_ids TEXT NOT NULL,     -- JSON list of the message ids the prompt was built from
+        persona TEXT NOT NULL,
+        reply TEXT NOT NULL,           -- JSON list of the messages sent: ids, text, media
+        backend TEXT NOT NULL,         -- what generated the reply (model, adapter, device or server)
+        stop TEXT NOT NULL,            -- why the turn ended (end-of-turn, other-speaker, end)
+        queued_ms INTEGER NOT NULL,    -- time waiting for the model
+        latency_ms INTEGER NOT NULL,   -- from the start of the generation to the last message sent
+        created_ts INTEGER NOT NULL
+    );
+    CREATE INDEX exchanges_channel ON exchanges(channel_id, created_ts);
+    CREATE TABLE exchange_messages (
+        message_id TEXT PRIMARY KEY,   -- a message the bot sent
+        exchange_id INTEGER NOT NULL REFERENCES exchanges(id),
+        text TEXT NOT NULL             -- the persona's message as generated (media as catalogue URLs)
+    ) WITHOUT ROWID;
+    CREATE TABLE collection (
+        exchange_id INTEGER PRIMARY KEY REFERENCES exchanges(id),
+        starred_by TEXT NOT NULL,      -- user id of the first person who starred it
+        starred_by_name TEXT NOT NULL,
+        starred_ts INTEGER NOT NULL
+    );
+    """,
+    # 3: the blind test of `shizu serve`: the model's reply to each held-out context, and every question asked
+    """
+    CREATE TABLE blind_replies (
+        example_id TEXT NOT NULL,      -- the held-out example: its "id" in dataset/val.jsonl
+        model TEXT NOT NULL,           -- the served model (run name) that wrote the reply
+        context_sha TEXT NOT NULL,     -- sha256 of the example's messages: a rebuilt dataset gets new replies
+        raw TEXT NOT NULL,             -- the model's turn as written, post-processed when shown
+        created_ts INTEGER NOT NULL,   -- unix milliseconds, UTC
+        PRIMARY KEY (example_id, model, context_sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE blind_questions (
+        id TEXT PRIMARY KEY,           -- a random token: the page answers with it
+        example_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        real_first INTEGER NOT NULL,   -- 1: the real reply was shown first (as A)
+        voter TEXT NOT NULL,           -- the browser's random id (no account, no address)
+        asked_ts INTEGER NOT NULL,
+        answer TEXT,                   -- "a" or "b" once answered
+        correct INTEGER,               -- 1: the real reply was picked
+        answered_ts INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX blind_questions_model ON blind_questions(model, correct);
+    """,
 ]

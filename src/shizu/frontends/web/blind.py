@@ -1,0 +1,157 @@
+"""The blind test: can people tell the persona's real reply from the model's?
+
+Each question is one held-out persona turn (``dataset/val.jsonl``, read by
+:func:`shizu.eval.heldout.read_heldout`: never trained on) that answers someone: its context, the
+real reply and the model's reply to the same context, in random order. Both replies go through
+the same post-processing (media tags become the real items) so nothing but the words differs.
+
+Everything lives in the workspace database (migration 3): the model's reply to each context is
+written once and reused for every visitor (``blind_replies``, keyed by the context's hash so a
+rebuilt dataset gets new ones), and each question shown with its hidden order and, once
+answered, whether the real reply was picked (``blind_questions``). The score is the share of
+answers that picked the real reply: 50% means people cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+
+from shizu.eval.heldout import HeldOutTurn, read_heldout
+from shizu.store import MessageStore, to_ms
+from shizu.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Score:
+    """How many answers there were and how many picked the real reply."""
+
+    answers: int
+    correct: int
+
+    @property
+    def rate(self) -> float | None:
+        """The share of answers that picked the real reply (``None`` before the first answer)."""
+        return self.correct / self.answers if self.answers else None
+
+    def json(self) -> dict[str, object]:
+        return {"answers": self.answers, "correct": self.correct, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of one answered question."""
+
+    model: str
+    correct: bool
+    real_first: bool
+
+
+class QuestionError(Exception):
+    """An answer to a question that does not exist or was already answered."""
+
+
+class BlindTest:
+    """The held-out turns of a workspace, the model replies written for them, and the answers."""
+
+    def __init__(self, ws: Workspace, rng: random.Random | None = None) -> None:
+        self.ws = ws
+        self.rng = rng or random.SystemRandom()
+
+    @cached_property
+    def turns(self) -> list[HeldOutTurn]:
+        """The held-out persona turns that answer someone (the message before them is not the persona's).
+
+        Raises :class:`shizu.eval.errors.EvalError` when ``val.jsonl`` is missing or empty.
+        """
+        _, turns = read_heldout(self.ws.dataset_dir / "val.jsonl", self.ws.config.build.timezone)
+        return [turn for turn in turns if turn.history and not turn.history[-1].is_persona]
+
+    def pick(self, model: str, voter: str, skip: Sequence[str] = ()) -> HeldOutTurn | None:
+        """A random turn ``voter`` has not answered for ``model`` (any, once all are), not in ``skip``."""
+        with self._db() as db:
+            answered = {
+                row[0]
+                for row in db.execute(
+                    "SELECT example_id FROM blind_questions WHERE model = ? AND voter = ? AND answer IS NOT NULL", (model, voter)
+                )
+            }
+        candidates = [t for t in self.turns if t.key not in skip]
+        fresh = [t for t in candidates if t.key not in answered]
+        pool = fresh or candidates
+        return self.rng.choice(pool) if pool else None
+
+    def reply(self, turn: HeldOutTurn, model: str) -> str | None:
+        """The model's reply to ``turn``'s context, if it was written already."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT raw FROM blind_replies WHERE example_id = ? AND model = ? AND context_sha = ?",
+                (turn.key, model, context_sha(turn)),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_reply(self, turn: HeldOutTurn, model: str, raw: str) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO blind_replies (example_id, model, context_sha, raw, created_ts) VALUES (?, ?, ?, ?, ?)",
+                (turn.key, model, context_sha(turn), raw, _now_ms()),
+            )
+
+    def ask(self, turn: HeldOutTurn, model: str, voter: str) -> tuple[str, bool]:
+        """Record a question about ``turn``; returns its id and whether the real reply comes first."""
+        question = secrets.token_urlsafe(16)
+        real_first = self.rng.random() < 0.5
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO blind_questions (id, example_id, model, real_first, voter, asked_ts) VALUES (?, ?, ?, ?, ?, ?)",
+                (question, turn.key, model, int(real_first), voter, _now_ms()),
+            )
+        return question, real_first
+
+    def answer(self, question: str, choice: str) -> Answer:
+        """Record that ``choice`` (``"a"``: the first reply, ``"b"``: the second) was picked as the real one."""
+        with self._db() as db:
+            row = db.execute("SELECT model, real_first, answer FROM blind_questions WHERE id = ?", (question,)).fetchone()
+            if row is None:
+                raise QuestionError("This question does not exist (the workspace database was reset?); take a new one")
+            if row[2] is not None:
+                raise QuestionError("This question was already answered; take a new one")
+            real_first = bool(row[1])
+            correct = (choice == "a") == real_first
+            db.execute(
+                "UPDATE blind_questions SET answer = ?, correct = ?, answered_ts = ? WHERE id = ?",
+                (choice, int(correct), _now_ms(), question),
+            )
+        return Answer(model=str(row[0]), correct=correct, real_first=real_first)
+
+    def score(self, model: str, voter: str | None = None) -> Score:
+        """Answers about ``model`` so far: everyone's, or only ``voter``'s."""
+        sql = "SELECT count(*), coalesce(sum(correct), 0) FROM blind_questions WHERE model = ? AND answer IS NOT NULL"
+        args: tuple[str, ...] = (model,)
+        if voter is not None:
+            sql, args = sql + " AND voter = ?", (model, voter)
+        with self._db() as db:
+            answers, correct = db.execute(sql, args).fetchone()
+        return Score(answers=int(answers), correct=int(correct))
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        with MessageStore(self.ws.db_path) as store, store.transaction() as db:
+            yield db
+
+
+def context_sha(turn: HeldOutTurn) -> str:
+    """A hash of exactly what the model is asked to answer."""
+    return hashlib.sha256(json.dumps(turn.context, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _now_ms() -> int:
+    return to_ms(datetime.now(UTC))

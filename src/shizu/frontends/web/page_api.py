@@ -1,0 +1,169 @@
+"""The web page's own API: what the chat page needs beyond the OpenAI format.
+
+* ``GET /api/info``: the persona's name, the served models, the default speaker;
+* ``POST /api/chat``: the persona's reply to the page's conversation (kept by the page, with each
+  message's speaker and time), streamed as server-sent events: ``message`` for each finished
+  message of the burst (its id, text and media, see :mod:`.wire`), then ``done``, or ``error``.
+  Each reply is recorded in the workspace's exchange log (platform ``web``), so a ⭐ on it can put
+  it in the collection;
+* ``POST /api/star``: put the exchange of one of the persona's messages in the collection;
+* ``GET /api/collection``: the collection as HTML and CSS (the gallery ``shizu collection export``
+  writes);
+* ``GET /media/<n>``: the local file of catalogue item ``n`` (only catalogue files are served).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from shizu.build.render import Place
+from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
+from shizu.collection.gallery import GALLERY_CSS, render_items
+from shizu.frontends.web.auth import require_key
+from shizu.frontends.web.conversation import check_limits
+from shizu.frontends.web.errors import ApiError, bad_request
+from shizu.frontends.web.models import ServedModel, Usage
+from shizu.frontends.web.site import Site, site_of
+from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
+from shizu.frontends.web.wire import describe, message_json
+from shizu.persona import Done, Event, LiveMessage, Reply, Said
+from shizu.persona.terminal import parse_place
+
+router = APIRouter(dependencies=[Depends(require_key)])
+
+PLATFORM = "web"
+
+
+class PageMessage(BaseModel):
+    speaker: str = Field(min_length=1, max_length=64)
+    text: str
+    persona: bool = False
+    time: datetime
+
+
+class PageChat(BaseModel):
+    model: str | None = None
+    place: str = "dm"
+    history: list[PageMessage] = Field(min_length=1)
+
+
+class StarRequest(BaseModel):
+    message_id: str = Field(min_length=1, max_length=128)
+    by: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/api/info")
+def info(request: Request) -> dict[str, Any]:
+    site = site_of(request)
+    return {"persona": site.persona_name, "models": [m.id for m in site.models], "speaker": site.settings.speaker}
+
+
+@router.post("/api/chat")
+async def chat(body: PageChat, request: Request) -> Response:
+    """Stream the persona's reply to the page's conversation."""
+    site = site_of(request)
+    served = site.model(body.model)
+    check_limits(len(body.history), sum(len(m.text) for m in body.history), site.settings, param="history")
+    place = parse_place(body.place)
+    if place is None:
+        raise bad_request(f"place must be \"dm\" or \"#channel\" (got {body.place!r})", param="place")
+    history = [
+        LiveMessage(served.persona.name if m.persona else m.speaker, m.text, _aware(m.time), is_persona=m.persona)
+        for m in body.history
+    ]
+    asked = time.monotonic()
+    events = await opened(served.stream(history, place))
+    exchange = _Recorder(site, served, place, history, asked)
+    return StreamingResponse(exchange.events(events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/api/star")
+def star(body: StarRequest, request: Request) -> dict[str, Any]:
+    """Put the exchange that sent ``message_id`` in the collection (the first star counts)."""
+    with site_of(request).ws.open_store() as store:
+        log = ExchangeLog(store)
+        added = log.star(body.message_id, f"{PLATFORM}:{body.by}", body.by, datetime.now(UTC))
+        known = added is not None or bool(log.persona_texts([body.message_id]))
+    if not known:
+        raise ApiError(404, f"No persona message {body.message_id!r} in the exchange log", param="message_id", code="not_found")
+    return {"starred": True, "added": added is not None}
+
+
+@router.get("/api/collection")
+def collection(request: Request) -> dict[str, Any]:
+    """The starred exchanges as the gallery's HTML, most recently starred first."""
+    ws = site_of(request).ws
+    with ws.open_store() as store:
+        items = ExchangeLog(store).collection()
+    title = gallery_title(ws, items)
+    html = render_items(items, title=title, zone=ZoneInfo(ws.config.build.timezone))
+    return {"title": title, "count": len(items), "html": html, "css": GALLERY_CSS}
+
+
+@router.get("/media/{number}")
+def media(number: int, request: Request) -> FileResponse:
+    """A catalogue item's local file (the export's copy of an attachment)."""
+    items = site_of(request).media
+    path = Path(items[number].local_path or "") if 0 <= number < len(items) else None
+    if path is None or not path.is_file():
+        raise ApiError(404, f"No local file for media item {number}", code="not_found")
+    return FileResponse(path)
+
+
+class _Recorder:
+    """Streams one page reply and records it in the exchange log when the turn is over."""
+
+    def __init__(self, site: Site, served: ServedModel, place: Place, history: list[LiveMessage], asked: float) -> None:
+        self.site, self.served, self.place, self.history, self.asked = site, served, place, history, asked
+        self.prefix = f"{PLATFORM}-{secrets.token_hex(8)}"
+
+    async def events(self, events: AsyncIterator[Event | Usage]) -> AsyncIterator[bytes]:
+        sent = 0
+        reply: Reply | None = None
+        try:
+            async for event in events:
+                if isinstance(event, Said):
+                    payload = {"id": f"{self.prefix}-{sent}", **message_json(event.message, self.site.media_numbers)}
+                    sent += 1
+                    yield sse(json.dumps(payload, ensure_ascii=False), "message")
+                elif isinstance(event, Done):
+                    reply = event.reply
+                elif isinstance(event, Usage) and reply is not None:
+                    if reply.messages:
+                        self._record(reply, event)
+                    yield sse(json.dumps({"stop": reply.stop, "messages": len(reply.messages)}), "done")
+        except Exception as exc:
+            yield sse(json.dumps(failure(exc).body()), "error")
+
+    def _record(self, reply: Reply, usage: Usage) -> None:
+        trigger = next((m for m in reversed(self.history) if not m.is_persona), self.history[-1])
+        exchange = Exchange(
+            platform=PLATFORM, channel_id=PLATFORM, place=f"{describe(self.place)} (web page)",
+            trigger_id=f"{self.prefix}-trigger", trigger_author=trigger.speaker, trigger_text=trigger.text,
+            trigger_time=trigger.time, context_ids=(), persona=self.served.persona.name,
+            messages=tuple(
+                SentMessage(ids=(f"{self.prefix}-{i}",), text=m.text, body=m.body, media=m.media)
+                for i, m in enumerate(reply.messages)
+            ),
+            backend=self.served.persona.backend.label, stop=reply.stop,
+            queued_ms=round((usage.started - self.asked) * 1000), latency_ms=round((usage.finished - usage.started) * 1000),
+            created=datetime.now(UTC),
+        )
+        with self.site.ws.open_store() as store:
+            ExchangeLog(store).record(exchange)
+
+
+def _aware(when: datetime) -> datetime:
+    """A time the page sent without a zone is UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

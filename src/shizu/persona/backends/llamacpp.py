@@ -1,0 +1,145 @@
+"""The llama.cpp backend: the base GGUF plus the run's LoRA as a GGUF adapter, in this process.
+
+``llama-cpp-python`` is an optional extra (``pip install 'shizu[llamacpp]'``; it builds llama.cpp
+from source, several minutes). The GGUF files come from :func:`shizu.export.pipeline.gguf_files`:
+the run's ``shizu export --gguf`` output, written on first use when missing.
+
+The prompt is tokenised by the run's own tokenizer (the one training used) and handed to
+llama.cpp as token ids, so the model sees exactly the training tokens whatever llama.cpp's
+tokenizer would have done with the text. Generated ids are turned back into text by the same
+tokenizer, special tokens kept (the guard sees a ``<|im_start|>`` header), through the
+``tokenizers`` library's ``DecodeStream`` (it holds back a partial UTF-8 character).
+
+Sampling follows ``[generation]``: ``temperature`` (0: greedy), ``top_p`` (llama.cpp's top-k and
+min-p filters are switched off) and ``repetition_penalty`` applied like transformers does, to
+every token of the prompt and of the reply (llama.cpp's own penalty only sees the last 64
+generated tokens), so both local backends give the same greedy replies. Generation stops at the
+end-of-turn / EOS ids, after ``max_new_tokens``, or when the consumer closes the stream.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from shizu.config import GenerationConfig
+from shizu.export.gguf_base import Precision
+from shizu.persona.backends import load_tokenizer
+from shizu.persona.backends.local import _stop_token_ids
+from shizu.persona.errors import PersonaError
+from shizu.persona.run import Weights
+
+N_CTX = 4096  # room for the longest prompt the runtime renders plus a reply
+INSTALL_HINT = "Install it with `pip install 'shizu[llamacpp]'` (builds llama.cpp, several minutes), or set backend = \"transformers\" in [generation]."
+
+
+class LlamaCppBackend:
+    """llama.cpp (through llama-cpp-python) on the GGUF export of ``weights``."""
+
+    def __init__(
+        self, weights: Weights, *, threads: int | None = None, precision: Precision = "f16", say: Callable[[str], None] = lambda _: None
+    ) -> None:
+        self.weights = weights
+        self.threads = threads or _cores()
+        self.precision = precision  # how a base that is not a GGUF already gets written (f32: exactly)
+        self._say = say
+        self._tokenizer: Any = None
+        self._llm: Any = None
+        self._lock = threading.Lock()  # loading
+        self._busy = threading.Lock()  # one generation at a time
+
+    @property
+    def label(self) -> str:
+        what = f"{self.weights.base_name} + run {self.weights.run!r}" if self.weights.adapter else f"{self.weights.base_name} (base model, no adapter)"
+        return f"{what} (llama.cpp, {self.threads} threads)"
+
+    @property
+    def tokenizer(self) -> Any:
+        with self._lock:
+            if self._tokenizer is None:
+                self._tokenizer = load_tokenizer(self.weights.tokenizer_dir)
+            return self._tokenizer
+
+    def prepare(self) -> None:
+        self._load()
+
+    def _load(self) -> Any:
+        self.tokenizer
+        with self._lock:
+            if self._llm is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise PersonaError("The llama.cpp backend needs llama-cpp-python, which is not installed", hint=INSTALL_HINT) from None
+                from shizu.export.pipeline import gguf_files
+
+                files = gguf_files(self.weights, precision=self.precision, say=self._say)
+                try:
+                    self._llm = Llama(
+                        model_path=str(files.base),
+                        lora_path=str(files.adapter) if files.adapter else None,
+                        n_ctx=N_CTX,
+                        n_threads=self.threads,
+                        n_threads_batch=self.threads,
+                        verbose=False,
+                    )
+                except (ValueError, RuntimeError) as exc:
+                    raise PersonaError(
+                        f"llama.cpp cannot load {files.base}" + (f" with {files.adapter}" if files.adapter else "") + f": {exc}",
+                        hint="Export the run again with `shizu export --gguf --run NAME`.",
+                    ) from None
+            return self._llm
+
+    def stream(self, prompt: str, stop: Sequence[str], settings: GenerationConfig) -> Iterator[str]:
+        from llama_cpp import LogitsProcessorList
+        from tokenizers.decoders import DecodeStream
+
+        llm = self._load()
+        tokenizer = self.tokenizer
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        if len(ids) + settings.max_new_tokens > N_CTX:
+            raise PersonaError(
+                f"The prompt ({len(ids)} tokens) and the reply ({settings.max_new_tokens} tokens) do not fit llama.cpp's {N_CTX}-token context",
+                hint="Lower [build] max_context_tokens or [generation] max_new_tokens in shizu.toml.",
+            )
+        stop_ids = set(_stop_token_ids(tokenizer, stop))
+        penalty = settings.repetition_penalty
+        decoder = DecodeStream(skip_special_tokens=False)
+        with self._busy:
+            tokens = llm.generate(
+                ids, top_k=0, top_p=settings.top_p, min_p=0.0, typical_p=1.0, temp=settings.temperature, repeat_penalty=1.0,
+                logits_processor=LogitsProcessorList([_repetition_penalty(penalty)]) if penalty != 1 else None,
+            )
+            try:
+                for count, token in enumerate(tokens, start=1):
+                    text = decoder.step(tokenizer.backend_tokenizer, token)
+                    if text:
+                        yield text
+                    if token in stop_ids or count >= settings.max_new_tokens:
+                        break
+            finally:
+                tokens.close()
+
+
+def _cores() -> int:
+    """The cores this process may use (``sched_getaffinity`` is Linux-only)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _repetition_penalty(penalty: float) -> Callable[[Any, Any], Any]:
+    """transformers' repetition penalty as a llama-cpp-python logits processor.
+
+    Every token already in the sequence (prompt included) has its logit divided by ``penalty``
+    when positive, multiplied when negative.
+    """
+    import numpy as np
+
+    def apply(input_ids: Any, logits: Any) -> Any:
+        seen = np.unique(input_ids)
+        scores = logits[seen]
+        logits[seen] = np.where(scores < 0, scores * penalty, scores / penalty)
+        return logits
+
+    return apply

@@ -1,0 +1,253 @@
+"""``Persona``: the one streaming interface every frontend uses.
+
+Given the live situation (recent messages, the place, who is there), :meth:`Persona.stream`
+
+1. renders the chat messages with the training renderer (:mod:`shizu.persona.live`) and the
+   prompt with the tokenizer's chat template (:mod:`shizu.train.chat_format`, shared with training);
+2. streams the backend's continuation through the :class:`~shizu.persona.guards.Guard`, which
+   ends the turn at end-of-turn or at another speaker's line;
+3. yields :class:`Draft` events (the message being written, for "typing" displays) and a
+   :class:`Said` event per finished, post-processed message (one per line of the burst);
+4. ends with :class:`Done` carrying the whole :class:`Reply` (prompt, raw text, what the guard
+   cut, what post-processing changed).
+
+Nothing heavy happens before the first reply (or :meth:`Persona.prepare`): the run folder's
+metadata is read up front, the model when it is first needed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from shizu.build.render import Place, Situation
+from shizu.config import BuildConfig, GenerationConfig
+from shizu.persona.backends import Backend
+from shizu.persona.errors import PersonaError
+from shizu.persona.guards import Guard, stop_strings
+from shizu.persona.live import LiveMessage, render_live
+from shizu.persona.media import MediaCatalogue
+from shizu.persona.postprocess import Cleaner, Cleanup, OutMessage
+from shizu.persona.run import base_weights, find_run, run_weights
+from shizu.train.chat_format import end_of_turn, render_prompt
+from shizu.workspace import Workspace
+
+Stop = Literal["end-of-turn", "other-speaker", "end"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One persona turn, with everything needed to inspect or evaluate it."""
+
+    prompt: str  # exactly what the model continued
+    situation: Situation
+    generated: str  # the model's text up to where the stream was stopped
+    raw: str  # the persona's turn after the guard, before post-processing
+    messages: tuple[OutMessage, ...]
+    cleanup: Cleanup
+    stop: Stop  # why the turn ended: end-of-turn token, another speaker's line, or the stream ended
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.messages]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The message being written so far (raw model text): for typing indicators only."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Said:
+    """A finished message, post-processed and ready to send."""
+
+    message: OutMessage
+
+
+@dataclass(frozen=True)
+class Done:
+    """The turn is over."""
+
+    reply: Reply
+
+
+Event = Draft | Said | Done
+
+
+class Persona:
+    """The persona, answering through ``backend`` with the workspace's settings."""
+
+    def __init__(
+        self,
+        name: str,
+        backend: Backend,
+        *,
+        catalogue: MediaCatalogue | None = None,
+        generation: GenerationConfig | None = None,
+        build: BuildConfig | None = None,
+        emoji: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.backend = backend
+        self.catalogue = catalogue or MediaCatalogue()
+        self.generation = generation or GenerationConfig()
+        self.build = build or BuildConfig()
+        self.cleaner = Cleaner(name, self.catalogue, emoji)
+        self._eot: str | None = None
+
+    @classmethod
+    def load(
+        cls,
+        ws: Workspace,
+        *,
+        run: str | None = None,
+        base_only: bool = False,
+        server: str | None = None,
+        say: Callable[[str], None] = lambda _: None,
+    ) -> "Persona":
+        """The persona of workspace ``ws``: the latest run (or ``run``), or the base model alone.
+
+        ``server`` (default: ``[generation] server``) sends prompts to an OpenAI-compatible server
+        instead of running the model here. ``say`` receives one line per decision.
+        """
+        config = ws.config
+        gen = config.generation
+        path = find_run(ws.runs_dir, run)
+        if path is not None:
+            weights = run_weights(path, base_only=base_only, say=say)
+        elif base_only:
+            weights = base_weights(config.train.base, say=say)
+        else:
+            raise PersonaError(
+                f"No trained run in {ws.runs_dir}",
+                hint="Train one with `shizu train`, or chat with the untrained base model: `shizu chat --base-only`.",
+            )
+        server = gen.server if server is None else server
+        backend: Backend
+        if server:
+            from shizu.persona.backends.remote import RemoteBackend
+
+            backend = RemoteBackend(server, weights.tokenizer_dir, gen.server_model, os.environ.get(gen.api_key_env) or None)
+            where = "a server on this machine" if _is_loopback(backend.url) else "a server elsewhere: your conversations leave this machine"
+            say(f"prompts go to {backend.url} ({where})")
+        elif gen.backend == "llama.cpp":
+            from shizu.persona.backends.llamacpp import LlamaCppBackend
+
+            backend = LlamaCppBackend(weights, say=say)
+        else:
+            from shizu.persona.backends.local import LocalBackend
+
+            backend = LocalBackend(weights.base, weights.adapter, weights.tokenizer_dir, gen.device)
+        say(f"model: {weights.base_name}" + (f" + run {weights.run!r}" if weights.adapter else " (base model, no adapter)"))
+        catalogue = MediaCatalogue.load(ws.dataset_dir / "media.json")
+        return cls(persona_name(ws), backend, catalogue=catalogue, generation=gen, build=config.build)
+
+    @property
+    def eot(self) -> str:
+        """The chat template's end-of-turn token (found from the template itself)."""
+        if self._eot is None:
+            self._eot = end_of_turn(self.backend.tokenizer)
+        return self._eot
+
+    def prepare(self) -> None:
+        """Load the model (or reach the server) now rather than at the first reply."""
+        self.backend.prepare()
+        self.eot
+
+    def prompt(
+        self, history: Sequence[LiveMessage], place: Place, *, participants: Sequence[str] = (), now: datetime | None = None
+    ) -> tuple[str, Situation]:
+        """The exact prompt for the next turn, and the situation it states."""
+        messages, situation = render_live(
+            self.name, place, history, now or datetime.now(UTC), self.build, self.catalogue, participants
+        )
+        return render_prompt(self.backend.tokenizer, messages), situation
+
+    def stream(
+        self, history: Sequence[LiveMessage], place: Place, *, participants: Sequence[str] = (), now: datetime | None = None
+    ) -> Iterator[Event]:
+        """The persona's next turn as events: drafts, each finished message, then :class:`Done`.
+
+        ``history`` holds the recent messages, oldest first (the persona's own included);
+        ``participants`` adds people who are present but did not speak in it.
+        """
+        prompt, situation = self.prompt(history, place, participants=participants, now=now)
+        stops = stop_strings(self.backend.tokenizer, self.eot, situation.participants)
+        guard = Guard(stops, situation.participants)
+        cleanup = Cleanup()
+        messages: list[OutMessage] = []
+        pending = ""
+        draft = ""
+        chunks = self.backend.stream(prompt, stops, self.generation)
+        try:
+            for chunk in chunks:
+                pending += guard.feed(chunk)
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    message = self.cleaner.line(line, cleanup)
+                    if message is not None:
+                        messages.append(message)
+                        yield Said(message)
+                if pending.strip() and pending != draft:
+                    draft = pending
+                    yield Draft(pending)
+                if guard.stopped:
+                    break
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        pending += guard.finish()
+        for line in pending.split("\n"):
+            message = self.cleaner.line(line, cleanup)
+            if message is not None:
+                messages.append(message)
+                yield Said(message)
+        reply = Reply(
+            prompt=prompt,
+            situation=situation,
+            generated=guard.text,
+            raw=guard.text[:guard.released].rstrip(),
+            messages=tuple(messages),
+            cleanup=cleanup,
+            stop=guard.stopped or "end",
+        )
+        yield Done(reply)
+
+    def reply(
+        self, history: Sequence[LiveMessage], place: Place, *, participants: Sequence[str] = (), now: datetime | None = None
+    ) -> Reply:
+        """The whole next turn at once (drains :meth:`stream`)."""
+        *_, done = self.stream(history, place, participants=participants, now=now)
+        assert isinstance(done, Done)
+        return done.reply
+
+
+def persona_name(ws: Workspace) -> str:
+    """``[persona] name``, else the name ``shizu build`` resolved (dataset/meta.json), else "me"."""
+    if ws.config.persona.name:
+        return ws.config.persona.name
+    try:
+        meta = json.loads((ws.dataset_dir / "meta.json").read_text(encoding="utf-8"))
+        return str(meta["persona"]["name"]) or "me"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "me"
+
+
+def _is_loopback(url: str) -> bool:
+    """True for localhost / 127.x / ::1 URLs (prompts stay on this machine)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,152 @@
+"""``shizu chat``: talk to the persona in the terminal.
+
+Interactive, the reply streams in: the message being written shows live, and each finished
+message of the burst is printed on its own line. With stdin not a terminal (a file, a pipe, a
+test), every input line is one message (or command) and only the replies are printed on stdout,
+one message per line, so scripts can use it; notices go to stderr.
+
+Commands: ``/reset`` (new conversation), ``/as NAME`` (speak as someone else), ``/place dm`` or
+``/place #channel`` (where the conversation happens), ``/help``, ``/quit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from shizu.build.render import Place
+from shizu.persona.live import LiveMessage
+from shizu.persona.runtime import Done, Draft, Persona, Said
+
+HELP = """\
+/reset          start a new conversation (forget what was said)
+/as NAME        speak as NAME from now on (a friend of the persona)
+/place dm       chat in a direct message
+/place #name    chat in the server channel #name
+/help           this list
+/quit           leave (Ctrl-D works too)"""
+
+
+def parse_place(text: str) -> Place | None:
+    """``dm`` or ``#channel`` as a :class:`Place`; ``None`` for anything else."""
+    text = text.strip()
+    if text.casefold() == "dm":
+        return Place(kind="dm")
+    if text.startswith("#") and text[1:].strip():
+        return Place(kind="guild-text", channel=text[1:].strip())
+    return None
+
+
+def describe_place(place: Place) -> str:
+    return "a direct message" if place.kind == "dm" else f"#{place.channel}"
+
+
+def now() -> datetime:
+    """The current time (one place to fake it in tests)."""
+    return datetime.now(UTC)
+
+
+class ChatSession:
+    """One terminal conversation: who is speaking, where, and what was said."""
+
+    def __init__(self, persona: Persona, out: Console, info: Console, *, speaker: str, place: Place, interactive: bool) -> None:
+        self.persona = persona
+        self.out, self.info = out, info
+        self.speaker, self.place = speaker, place
+        self.interactive = interactive
+        self.history: list[LiveMessage] = []
+
+    def run(self, lines: Iterable[str]) -> None:
+        """Handle each input line until ``/quit`` or the end of input."""
+        for line in lines:
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if line.startswith("/"):
+                if not self.command(line):
+                    return
+                continue
+            self.history.append(LiveMessage(self.speaker, line, now()))
+            self.answer()
+
+    def command(self, line: str) -> bool:
+        """Apply one ``/command``; ``False`` means quit."""
+        name, _, arg = line[1:].partition(" ")
+        name, arg = name.casefold(), arg.strip()
+        if name in ("quit", "exit", "q"):
+            return False
+        if name == "reset":
+            self.history.clear()
+            self.notice("New conversation.")
+        elif name == "as" and arg:
+            self.speaker = arg
+            self.notice(f"You are now {arg}.")
+        elif name == "place" and (place := parse_place(arg)) is not None:
+            self.place = place
+            self.notice(f"The conversation is now in {describe_place(place)}.")
+        elif name == "help":
+            self.notice(HELP)
+        else:
+            self.notice(f"Unknown command {line!r}; /help lists the commands.")
+        return True
+
+    def answer(self) -> None:
+        """Stream the persona's reply to the conversation so far and remember it."""
+        events = self.persona.stream(self.history, self.place, now=now())
+        said: list[str] = []
+        try:
+            if self.interactive:
+                with Live(console=self.out, transient=True, refresh_per_second=12) as live:
+                    for event in events:
+                        if isinstance(event, Draft):
+                            live.update(Text.assemble((f"{self.persona.name}: ", "bold magenta"), (event.text, "dim")))
+                        elif isinstance(event, Said):
+                            live.update(Text(""))
+                            live.console.print(f"[bold magenta]{escape(self.persona.name)}:[/] {escape(event.message.text)}")
+                            said.append(event.message.text)
+            else:
+                for event in events:
+                    if isinstance(event, Said):
+                        self.out.print(event.message.text, markup=False, highlight=False, soft_wrap=True)
+                        said.append(event.message.text)
+                    elif isinstance(event, Done) and not event.reply.messages:
+                        self.notice(f"({self.persona.name} sent nothing)")
+        except KeyboardInterrupt:
+            events.close()
+            self.notice("(reply interrupted)")
+        stamp = now()
+        self.history.extend(LiveMessage(self.persona.name, text, stamp, is_persona=True) for text in said)
+
+    def notice(self, text: str) -> None:
+        self.info.print(text, style="dim" if self.interactive else None, markup=False, highlight=False)
+
+
+def interactive_lines(console: Console, session: ChatSession) -> Iterable[str]:
+    """Lines typed at the prompt (the current speaker's name) until Ctrl-D or Ctrl-C."""
+    while True:
+        try:
+            yield console.input(f"[bold cyan]{escape(session.speaker)}>[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+
+
+def run_chat(persona: Persona, out: Console, info: Console, *, lines: Iterable[str] | None, speaker: str, place: Place) -> None:
+    """The chat loop: interactive when ``lines`` is ``None``, else one message per line of ``lines``."""
+    session = ChatSession(persona, out, info, speaker=speaker, place=place, interactive=lines is None)
+    if lines is None:
+        with out.status("Loading the model..."):
+            persona.prepare()
+        out.print(
+            f"Chatting with [bold magenta]{escape(persona.name)}[/] in {describe_place(place)} as "
+            f"[bold cyan]{escape(speaker)}[/]. /help lists the commands."
+        )
+        session.run(interactive_lines(out, session))
+    else:
+        persona.prepare()
+        session.run(lines)

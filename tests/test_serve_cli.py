@@ -1,0 +1,101 @@
+"""``shizu serve``: refusing unsafe or impossible starts, and a real start with the tiny local model."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+from typer.testing import CliRunner
+
+from persona_helpers import save_tiny_run
+from serve_helpers import make_workspace
+from shizu.cli import app
+from shizu.frontends.web.errors import ServeError
+from shizu.frontends.web.server import bind, check_exposure, is_loopback
+
+
+def test_sharing_on_the_network_needs_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHIZU_SERVE_KEY", raising=False)
+    ws = make_workspace(tmp_path)
+    result = CliRunner().invoke(app, ["serve", "-w", str(ws.root), "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ServeError)
+    assert result.exception.message == (
+        "Listening on 0.0.0.0 lets anyone who can reach this machine chat with the persona and read its collection,"
+        " and no API key is set"
+    )
+    assert result.exception.hint.startswith("Set a key first: export SHIZU_SERVE_KEY=")
+
+
+def test_exposure_is_allowed_with_a_key_or_explicitly() -> None:
+    check_exposure("0.0.0.0", "k3y", "SHIZU_SERVE_KEY", allow_no_key=False)
+    check_exposure("192.168.1.20", None, "SHIZU_SERVE_KEY", allow_no_key=True)
+    check_exposure("127.0.0.1", None, "SHIZU_SERVE_KEY", allow_no_key=False)
+    assert [is_loopback(h) for h in ("localhost", "127.0.0.1", "::1", "0.0.0.0", "192.168.1.20", "mika.local")] == [
+        True, True, True, False, False, False,
+    ]
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServeError) as caught:
+            bind("127.0.0.1", port)
+    assert caught.value.message == f"Cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert caught.value.hint == "Another program (or another `shizu serve`) uses that port: pick another one with --port."
+
+
+def test_without_a_run_it_says_what_to_do(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    result = CliRunner().invoke(app, ["serve", "-w", str(ws.root), "--port", "0"])
+    assert result.exit_code == 1
+    assert str(result.exception) == (
+        f"No trained run in {ws.runs_dir}\n"
+        "Train one with `shizu train`, or chat with the untrained base model: `shizu chat --base-only`."
+    )
+
+
+def test_base_only_and_run_do_not_mix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "-w", str(tmp_path), "--base-only", "--run", "x"])
+    assert result.exit_code == 2
+    assert "--base-only serves the base model alone; leave out --run" in " ".join(result.output.replace("│", " ").split())
+
+
+@pytest.mark.slow  # a separate process importing torch: ~15-35 s on a shared CPU
+def test_serve_starts_with_the_tiny_local_model_and_answers(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    save_tiny_run(ws)
+    env = {**os.environ, "SHIZU_SERVE_KEY": "k3y", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "shizu.cli", "serve", "-w", str(ws.root), "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
+        try:
+            lines = []
+            while not (match := re.search(r"chat at (http://127\.0\.0\.1:\d+)/", lines[-1] if lines else "")):
+                line = proc.stdout.readline()
+                assert line, "".join(lines)
+                lines.append(line)
+            url = match.group(1)
+            api = openai.OpenAI(base_url=f"{url}/v1", api_key="k3y", max_retries=0, timeout=60)
+            models = [m.id for m in api.models.list().data]
+            reply = api.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi", "name": "Sam"}])
+        finally:
+            proc.send_signal(signal.SIGINT)
+            rest = proc.communicate(timeout=30)[0]
+    assert models == ["tiny"]
+    message = reply.choices[0].message
+    assert message.model_extra["burst"] == ([] if not message.content else message.content.split("\n"))
+    assert reply.usage.prompt_tokens > 100 and reply.usage.completion_tokens >= 1
+    output = "".join(lines) + rest
+    assert f"tiny answers with base + adapter {ws.runs_dir / 'tiny'} (transformers, cpu)" in output
+    assert f"OpenAI-compatible API: base URL {url}/v1, model tiny" in output
+    assert "Clients must send the key from $SHIZU_SERVE_KEY (Authorization: Bearer ...)." in output
+    assert proc.returncode == 0, output
