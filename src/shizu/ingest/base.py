@@ -55,3 +55,20 @@ class Importer(Protocol):
 
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
         ...
+
+
+def read_whole(source: Source, report: FileReport) -> bytes:
+    """The whole source (for formats that must be parsed at once), counted as progress.
+
+    An unreadable file or archive member is an :class:`IngestError` naming it.
+    """
+    from zipfile import BadZipFile
+
+    from shizu.errors import IngestError
+
+    try:
+        data = source.read_bytes()
+    except (OSError, BadZipFile, KeyError, EOFError) as exc:
+        raise IngestError(source.name, f"cannot be read: {exc}") from None
+    report.progress(len(data))
+    return data

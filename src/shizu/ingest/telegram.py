@@ -46,7 +46,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
-from zipfile import BadZipFile
 
 import msgspec
 
@@ -58,6 +57,7 @@ from shizu.ingest.base import (
     SKIP_NO_AUTHOR,
     SKIP_NO_ID,
     FileReport,
+    read_whole,
 )
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, Message, Reaction, Sticker
@@ -186,11 +186,7 @@ class TelegramImporter:
         return bool(_SNIFF_CHAT.match(head) or _SNIFF_FULL.match(head))
 
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
-        try:
-            data = source.read_bytes()
-        except (OSError, BadZipFile, KeyError, EOFError) as exc:
-            raise IngestError(source.name, f"cannot be read: {exc}") from None
-        report.progress(len(data))
+        data = read_whole(source, report)
         export = _parse(source.name, data)
         folder = None if source.member else source.path.parent.resolve()
         reader = _Reader(source.name, folder, report)

@@ -53,10 +53,9 @@ from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, NamedTuple
-from zipfile import BadZipFile
 
 from shizu.errors import IngestError
-from shizu.ingest.base import QUALITY_FULL_EXPORT, SKIP_MALFORMED, SKIP_NO_AUTHOR, FileReport
+from shizu.ingest.base import QUALITY_FULL_EXPORT, SKIP_MALFORMED, SKIP_NO_AUTHOR, FileReport, read_whole
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 
@@ -213,11 +212,7 @@ class WhatsAppImporter:
         return bool(m and _time_ok(m) and line[m.end():].strip())
 
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
-        try:
-            data = source.read_bytes()
-        except (OSError, BadZipFile, KeyError, EOFError) as exc:
-            raise IngestError(source.name, f"cannot be read: {exc}") from None
-        report.progress(len(data))
+        data = read_whole(source, report)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -28,6 +28,7 @@ class RichProgress(TrainerCallback):
         self.fields = {"loss": "-", "eval": "-", "speed": "-"}
         self.start_time = 0.0
         self.start_tokens = 0
+        self.start_step = 0
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
@@ -44,6 +45,7 @@ class RichProgress(TrainerCallback):
         self.progress.start()
         self.task = self.progress.add_task("train", total=state.max_steps, completed=state.global_step, **self.fields)
         self.start_time, self.start_tokens = time.perf_counter(), state.num_input_tokens_seen
+        self.start_step = state.global_step
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self.progress is None:
@@ -52,6 +54,13 @@ class RichProgress(TrainerCallback):
         if elapsed > 0:
             self.fields["speed"] = f"{(state.num_input_tokens_seen - self.start_tokens) / elapsed:.0f}"
         self.progress.update(self.task, completed=state.global_step, **self.fields)
+        if not self.console.is_terminal and _is_report_step(state.global_step, state.max_steps):
+            # Logs and pipes get no live bar: a plain line every tenth of the run instead.
+            remaining = elapsed / max(state.global_step - self.start_step, 1) * (state.max_steps - state.global_step)
+            self.console.print(
+                f"step {state.global_step}/{state.max_steps} · loss {self.fields['loss']} · "
+                f"{self.fields['speed']} tok/s · {elapsed:.0f}s elapsed, ~{remaining:.0f}s left"
+            )
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
         if self.progress is None or not logs:
@@ -67,6 +76,11 @@ class RichProgress(TrainerCallback):
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def _is_report_step(step: int, max_steps: int) -> bool:
+    every = max(1, max_steps // 10)
+    return step % every == 0 or step == max_steps
 
 
 class SaveOnInterrupt(TrainerCallback):
