@@ -274,18 +274,21 @@ def export(
         Optional[Path], typer.Option("--out", help="Output folder (default: runs/NAME/gguf and runs/NAME/merged).")
     ] = None,
     base_precision: Annotated[
-        str, typer.Option("--base-precision", help="f16 or f32, when the base model must be written as GGUF too.")
-    ] = "f16",
+        str, typer.Option("--base-precision", help="q8_0, f16 or f32, when the base model must be written as GGUF too.")
+    ] = "q8_0",
 ) -> None:
     """Export a trained run for llama.cpp and Ollama (--gguf) or as a merged model (--merged)."""
+    from typing import cast, get_args
+
+    from shizu.export.gguf_base import Precision
     from shizu.export.pipeline import GGUF_DIR, MERGED_DIR, export_gguf, export_merged
     from shizu.persona.errors import PersonaError
     from shizu.persona.run import find_run, run_weights
 
     if not (gguf or merged):
         raise typer.BadParameter("choose --gguf, --merged or both", param_hint="--gguf/--merged")
-    if base_precision not in ("f16", "f32"):
-        raise typer.BadParameter("use f16 or f32", param_hint="--base-precision")
+    if base_precision not in get_args(Precision):
+        raise typer.BadParameter("use q8_0, f16 or f32", param_hint="--base-precision")
     ws = Workspace.find(workspace)
     config = ws.config
 
@@ -299,8 +302,7 @@ def export(
     both = gguf and merged
     if gguf:
         folder = (out / GGUF_DIR if both else out) if out else path / GGUF_DIR
-        precision = "f32" if base_precision == "f32" else "f16"
-        export_gguf(weights, folder, generation=config.generation, precision=precision, say=say)
+        export_gguf(weights, folder, generation=config.generation, precision=cast(Precision, base_precision), say=say)
     if merged:
         export_merged(weights, (out / MERGED_DIR if both else out) if out else path / MERGED_DIR, say=say)
 

@@ -126,6 +126,7 @@ class GenerationConfig(msgspec.Struct, kw_only=True):
     repetition_penalty: float = 1.1  # > 1 discourages repeating the same words (1: off)
     max_new_tokens: int = 160  # longest reply, in tokens (a burst of several messages)
     backend: Literal["transformers", "llama.cpp"] = "transformers"  # what runs the model here ("llama.cpp": the extra `llamacpp`)
+    merge_adapter: bool = False  # llama.cpp: one GGUF with the adapter merged in (~1.4x faster on small models, 8-bit weights)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"  # where the local model runs ("auto": GPU when present)
     server: str = ""  # an OpenAI-compatible server's base URL ("http://127.0.0.1:8000"); "": run the model locally
     server_model: str = ""  # the model (or LoRA) name the server serves; "": the server's first model
@@ -380,6 +381,9 @@ max_new_tokens = 160
 # What runs the model on this machine: "transformers" (always available; CPU or GPU) or
 # "llama.cpp" (about 3x faster on a CPU; needs `pip install 'shizu[llamacpp]'`, see docs/export.md).
 backend = "transformers"
+# llama.cpp only: run one model file with the adapter merged in (8-bit weights) rather than the
+# base + the adapter: faster on small models, replies may differ slightly from transformers'.
+merge_adapter = false
 # Where the transformers backend runs: "auto" (a GPU when there is one), "cpu", "cuda" or "mps".
 device = "auto"
 # Serve the model elsewhere: the base URL of an OpenAI-compatible server (vLLM with the LoRA,

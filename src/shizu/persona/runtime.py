@@ -141,7 +141,7 @@ class Persona:
         elif gen.backend == "llama.cpp":
             from shizu.persona.backends.llamacpp import LlamaCppBackend
 
-            backend = LlamaCppBackend(weights, say=say)
+            backend = LlamaCppBackend(weights, merged=gen.merge_adapter, say=say)
         else:
             from shizu.persona.backends.local import LocalBackend
 

@@ -124,7 +124,7 @@ class LocalBackend:
             max_new_tokens=settings.max_new_tokens,
             repetition_penalty=settings.repetition_penalty,
             stopping_criteria=StoppingCriteriaList([_Halted()]),
-            eos_token_id=_stop_token_ids(tokenizer, stop),
+            eos_token_id=stop_token_ids(tokenizer, stop),
             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
         )
         if settings.temperature > 0:
@@ -156,7 +156,7 @@ class LocalBackend:
             raise failure[0]
 
 
-def _stop_token_ids(tokenizer: Any, stop: Sequence[str]) -> list[int]:
+def stop_token_ids(tokenizer: Any, stop: Sequence[str]) -> list[int]:
     """Ids of the stop strings that are single tokens (end-of-turn, EOS), plus EOS itself."""
     ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
     unk = tokenizer.unk_token_id
