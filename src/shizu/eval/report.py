@@ -1,0 +1,103 @@
+"""From each system's replies to the figures of ``report.json`` (the terminal table and the HTML
+page are drawn from that same dictionary).
+
+A :class:`Column` is one system's answers to the held-out turns (or the real replies, the
+reference). :func:`summarize` turns it into the system's metrics; :func:`turn_rows` keeps every
+reply with its per-turn scores, for scripts and for the HTML's examples and plots.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from shizu.eval.heldout import HeldOutTurn
+from shizu.eval.perplexity import TurnLoss, perplexity
+from shizu.eval.replay import Generated
+from shizu.eval.safety import Flags
+from shizu.eval.style import Style, distance
+
+REAL = "real"  # the reference column: the persona's real held-out replies
+GUARD_RATES = {  # report.json key -> the Flags field it counts
+    "self_talk_rate": "self_talk",
+    "self_talk_rate_before_guard": "self_talk_before_guard",
+    "invented_link_rate": "invented_link",
+    "invented_link_rate_before_postprocess": "invented_link_before_postprocess",
+    "verbatim_copy_rate": "verbatim_copy",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One system's replies to the held-out turns (position i answers turn i)."""
+
+    name: str
+    kind: str  # "reference", "base", "run" or "server"
+    model: str  # what answered, for people
+    texts: list[str]  # each reply as the persona's turn (one message per line, tags as in training)
+    style: Style
+    flags: list[Flags]
+    authorship: list[float] | None  # None: no classifier (too little training text)
+    relevance: list[float] | None  # None for the real replies (they are the reference)
+    losses: dict[str, TurnLoss] | None  # None: no perplexity (a server, or the real replies)
+    generated: list[Generated] | None = None  # None for the real replies
+
+
+def summarize(column: Column, real: Column, turns: Sequence[HeldOutTurn]) -> dict[str, Any]:
+    """The column's metrics, each computed the same way as for the real replies."""
+    n = len(column.texts)
+    out: dict[str, Any] = {"kind": column.kind, "model": column.model, "replies": n}
+    if column.losses is not None:
+        scored = [column.losses[t.key] for t in turns if t.key in column.losses]
+        out["perplexity"] = perplexity(scored)
+        out["perplexity_tokens"] = sum(loss.tokens for loss in scored)
+    else:
+        out["perplexity"] = None
+    out["style"] = column.style.means()
+    out["distinct_2"] = column.style.distinct_2
+    out["style_distance"], out["style_distance_per_feature"] = distance(column.style, real.style)
+    out["authorship"] = _mean(column.authorship)
+    if column.authorship is not None and real.authorship:
+        ceiling = _mean(real.authorship)
+        out["authorship_vs_real"] = out["authorship"] / ceiling if ceiling else None
+    out["relevance"] = _mean(column.relevance)
+    for key, flag in GUARD_RATES.items():
+        out[key] = sum(getattr(f, flag) for f in column.flags) / n if n else 0.0
+    out["empty_replies"] = sum(1 for text in column.texts if not text.strip())
+    if column.generated is not None:
+        out["stops"] = dict(Counter(g.reply.stop for g in column.generated))
+        out["prompts_matching_training"] = sum(g.matches_training for g in column.generated)
+        out["seconds_per_reply"] = sum(g.seconds for g in column.generated) / n if n else 0.0
+    return out
+
+
+def turn_rows(turns: Sequence[HeldOutTurn], columns: Sequence[Column]) -> list[dict[str, Any]]:
+    """Every held-out turn with its context, the real reply and each system's reply and scores."""
+    rows = []
+    for i, turn in enumerate(turns):
+        replies: dict[str, Any] = {}
+        for column in columns:
+            entry: dict[str, Any] = {"text": column.texts[i]}
+            if column.generated is not None:
+                reply = column.generated[i].reply
+                entry["sent"] = reply.texts
+                entry["stop"] = reply.stop
+            if column.authorship is not None:
+                entry["authorship"] = column.authorship[i]
+            if column.relevance is not None:
+                entry["relevance"] = column.relevance[i]
+            if column.losses is not None and turn.key in column.losses:
+                entry["perplexity"] = perplexity([column.losses[turn.key]])
+            entry["flags"] = [f.name for f in fields(Flags) if getattr(column.flags[i], f.name)]
+            replies[column.name] = entry
+        rows.append({
+            "id": turn.key, "where": turn.where, "context": [dict(m) for m in turn.context[1:]],
+            "system_prompt": turn.context[0]["content"], "replies": replies,
+        })
+    return rows
+
+
+def _mean(values: Sequence[float] | None) -> float | None:
+    return sum(values) / len(values) if values else None

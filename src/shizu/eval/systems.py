@@ -1,0 +1,79 @@
+"""The systems compared side by side, each a :class:`~shizu.persona.Persona` like every frontend's.
+
+* ``base``: the base model without adapter. With a trained run it answers from the run's loaded
+  weights with the adapter switched off (``LocalBackend.without_adapter``), so the base is not
+  loaded twice; without one it is ``[train] base`` (the embedded SmolLM2 by default).
+* each trained run (``--run NAME``, repeatable; default: the latest finished run);
+* each server (``--server URL``, repeatable): an OpenAI-compatible server reached through the
+  runtime's remote backend, prompts rendered with the first run's tokenizer (else the base's).
+
+Local systems run on ``[generation] device`` with the ``[generation]`` sampling settings, like
+``shizu chat``; their :class:`~shizu.persona.run.Weights` are kept for perplexity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from shizu.eval.errors import EvalError
+from shizu.persona import Persona
+from shizu.persona.backends.local import LocalBackend
+from shizu.persona.media import MediaCatalogue
+from shizu.persona.run import Weights, base_weights, find_run, run_weights
+from shizu.persona.runtime import persona_name
+from shizu.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class System:
+    """One column of the comparison."""
+
+    name: str  # column header and report.json key
+    kind: str  # "base", "run" or "server"
+    persona: Persona
+    weights: Weights | None  # local weights (for perplexity); None for a server
+
+    @property
+    def label(self) -> str:
+        return self.persona.backend.label
+
+
+def load_systems(
+    ws: Workspace, runs: Sequence[str], *, base: bool, servers: Sequence[str], say: Callable[[str], None] = lambda _: None
+) -> list[System]:
+    """The base model, the runs and the servers to compare, in that order (nothing loaded yet)."""
+    config = ws.config
+    name = persona_name(ws)
+    catalogue = MediaCatalogue.load(ws.dataset_dir / "media.json")
+
+    def persona(backend: LocalBackend) -> Persona:
+        return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build)
+
+    paths = [find_run(ws.runs_dir, run) for run in dict.fromkeys(runs)] if runs else [find_run(ws.runs_dir, None)]
+    trained = [run_weights(path, say=say) for path in paths if path is not None]
+    if not runs and not trained:
+        say("no trained run yet: evaluating the base model alone (train one with `shizu train`)")
+    device = config.generation.device
+    backends = [LocalBackend(w.base, w.adapter, w.tokenizer_dir, device) for w in trained]
+    systems = [System(_column(w.run or "run"), "run", persona(b), w) for w, b in zip(trained, backends)]
+    if base and trained:
+        # The first run's weights with the adapter switched off: the base is not loaded twice.
+        weights = dataclasses.replace(trained[0], adapter=None)
+        systems.insert(0, System("base", "base", persona(backends[0].without_adapter()), weights))
+    elif base:
+        weights = base_weights(config.train.base, say=say)
+        systems.insert(0, System("base", "base", persona(LocalBackend(weights.base, None, weights.tokenizer_dir, device)), weights))
+    run = trained[0].run if trained else None
+    for url in servers:
+        remote = Persona.load(ws, run=run, base_only=run is None, server=url, say=say)
+        systems.append(System(f"server {url}", "server", remote, None))
+    if not systems:
+        raise EvalError("Nothing to evaluate: --no-base without a trained run or a server", hint="Drop --no-base, or add --run NAME or --server URL.")
+    return systems
+
+
+def _column(run: str) -> str:
+    """A run's column name; the reserved names of the other columns get a prefix."""
+    return f"run {run}" if run in ("real", "base") or run.startswith("server ") else run
