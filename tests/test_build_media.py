@@ -145,3 +145,18 @@ def test_www_links_without_a_scheme_are_links_too() -> None:
         "see ", ("https://www.example.com/cool-stuff", "example.com cool stuff"), ".",
     ]
     assert split_text("mail me@www.example.com") == ["mail me@www.example.com"]
+
+
+def test_embed_without_link_is_a_tag_but_never_catalogued() -> None:
+    """A WhatsApp "GIF omitted" keeps its place in the conversation as a tag, with nothing to send."""
+    from datetime import UTC, datetime
+
+    from shizu.build.media import message_refs
+    from shizu.message import Author, Channel, Embed, Message
+
+    msg = Message(
+        id="wa:1", channel=Channel(id="wa:chat", kind="dm"), author=Author(id="wa:Mika"),
+        timestamp=datetime(2024, 1, 1, tzinfo=UTC), platform="whatsapp", embeds=(Embed(kind="gif"),),
+    )
+    (ref,) = message_refs(msg, set())
+    assert (ref.kind, ref.label, ref.url, ref.key) == ("gif", "gif", "", "gif:gif")

@@ -67,7 +67,7 @@ class MessageFilter:
         if text and text[0] in self._prefix_starts and self._is_command(text):
             return COMMAND
         media = msg.attachments or msg.stickers
-        if not text and not media and not any(e.url for e in msg.embeds):
+        if not text and not media and not any(e.url or e.kind != "link" for e in msg.embeds):
             return EMPTY
         if len(text) > self._max_chars:
             return TOO_LONG

@@ -126,7 +126,14 @@ def message_refs(msg: Message, linked: set[str]) -> Iterator[MediaRef]:
             kind="sticker", label=clean_label(sticker.name) or "sticker", url=sticker.url, key=f"sticker:{sticker.id}"
         )
     for embed in msg.embeds:
-        if embed.url and embed.url not in linked:
+        if not embed.url:
+            if embed.kind == "link":
+                continue  # a link preview without a link says nothing
+            # A GIF/image/video the export names without a link (a WhatsApp "GIF omitted", a Telegram
+            # animation that was not exported): a tag in the text, never a catalogue entry.
+            label = clean_label(embed.title) or embed.kind
+            yield MediaRef(kind=embed.kind, label=label, url="", key=f"{embed.kind}:{label}")
+        elif embed.url not in linked:
             yield link_ref(embed.url, title=embed.title, embed=embed)
 
 
