@@ -351,11 +351,11 @@ def collection_export(
 def eval_command(
     workspace: WorkspaceOpt = None,
     run: Annotated[
-        Optional[list[str]], typer.Option("--run", help="A trained run under runs/ to compare (repeatable; default: the latest finished run).")
+        Optional[list[str]], typer.Option("--run", metavar="NAME", help="A trained run under runs/ to compare (repeatable; default: the latest finished run).")
     ] = None,
     base: Annotated[bool, typer.Option("--base/--no-base", help="Include the base model without adapter.")] = True,
     server: Annotated[
-        Optional[list[str]], typer.Option("--server", help="Also compare an OpenAI-compatible server at this URL (repeatable).")
+        Optional[list[str]], typer.Option("--server", metavar="URL", help="Also compare an OpenAI-compatible server at this URL (repeatable).")
     ] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only N held-out turns, evenly spread (quick runs).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed of the local models (same seed, same replies).")] = 0,
@@ -386,9 +386,11 @@ def main() -> None:
     try:
         app()
     except ShizuError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc.message}")
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}")
         if exc.hint:
-            err_console.print(f"[yellow]Fix:[/] {exc.hint}")
+            err_console.print(f"[yellow]Fix:[/] {escape(exc.hint)}")
         sys.exit(1)
 
 
