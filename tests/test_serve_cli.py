@@ -98,4 +98,4 @@ def test_serve_starts_with_the_tiny_local_model_and_answers(tmp_path: Path) -> N
     assert f"tiny answers with base + adapter {ws.runs_dir / 'tiny'} (transformers, cpu)" in output
     assert f"OpenAI-compatible API: base URL {url}/v1, model tiny" in output
     assert "Clients must send the key from $SHIZU_SERVE_KEY (Authorization: Bearer ...)." in output
-    assert proc.returncode == 0, output
+    assert proc.returncode == 0 and output.rstrip().endswith("stopped."), output

@@ -36,4 +36,8 @@ def run_discord(ws: Workspace, persona: Persona, token: str, say: Callable[[str]
     say(f"answering as {persona.name} with {persona.backend.label}; Ctrl-C stops the bot")
     with ws.open_store() as store:
         bot = DiscordBot(persona, ws.config, ExchangeLog(store))
-        asyncio.run(bot.run(token))
+        try:
+            asyncio.run(bot.run(token))
+        except KeyboardInterrupt:  # Ctrl-C is how the bot is meant to stop
+            pass
+    say("stopped.")

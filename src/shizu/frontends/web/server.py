@@ -50,7 +50,11 @@ def serve(
             say(line)
         import uvicorn
 
-        uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+        try:
+            uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on; stopping is the normal end
+            pass
+        say("stopped.")
     finally:
         sock.close()
 
