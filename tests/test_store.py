@@ -84,3 +84,39 @@ def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     MessageStore(tmp_path / "s.db").close()
     store = MessageStore(tmp_path / "s.db")
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def message_indexes(store: MessageStore) -> list[tuple[str, str]]:
+    return store.db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
+def test_bulk_load_into_an_empty_store_builds_the_indexes_at_the_end(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    indexes = message_indexes(store)
+    assert [name for name, _ in indexes] == ["messages_author", "messages_channel_ts"]
+    with store.bulk_load():
+        assert message_indexes(store) == []
+        write(store, [msg("1", "hi"), msg("2", "yo", 1)])
+    assert message_indexes(store) == indexes
+    assert store.db.execute("SELECT count(*) FROM pending_indexes").fetchone()[0] == 0
+    plan = store.db.execute("EXPLAIN QUERY PLAN SELECT * FROM messages WHERE author_id = '100'").fetchall()
+    assert "USING INDEX messages_author" in plan[0][-1]
+    with store.bulk_load():  # the store is not empty now: its indexes stay
+        assert message_indexes(store) == indexes
+        write(store, [msg("3", "more", 2)])
+    assert store.count() == 3
+
+
+def test_indexes_dropped_by_a_killed_bulk_load_are_rebuilt_on_open(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    indexes = message_indexes(store)
+    load = store.bulk_load()
+    load.__enter__()  # and the process dies: no __exit__
+    write(store, [msg("1", "hi")])
+    store.db.close()
+    reopened = MessageStore(tmp_path / "s.db")
+    assert message_indexes(reopened) == indexes
+    assert reopened.db.execute("SELECT count(*) FROM pending_indexes").fetchone()[0] == 0
+    assert reopened.count() == 1

@@ -373,7 +373,7 @@ class _Reader:
                     self.source.name, "ends before its first message (an interrupted export?)",
                     self._where(len(self.buf)), hint="Export the channel again with DiscordChatExporter (-f Json).",
                 ) from None
-            msg, index = _error_position(exc, len(self.buf))
+            msg, index = _error_position(exc, self.buf)
             raise self._damaged(index, msg) from None
         except UnicodeDecodeError as exc:
             raise self._damaged(exc.start, "invalid UTF-8") from None
@@ -482,7 +482,7 @@ class _Reader:
                 self.converter.note_malformed(self._where(start))
                 continue
             except msgspec.DecodeError as exc:
-                msg, index = _error_position(exc, len(element))
+                msg, index = _error_position(exc, element)
                 raise self._damaged(start + index, msg) from None
             except UnicodeDecodeError:
                 try:
@@ -508,7 +508,7 @@ class _Reader:
         try:
             trailer = _decode_trailer(prefix + rest)
         except msgspec.DecodeError as exc:
-            msg, pos = _error_position(exc, len(prefix) + len(rest))
+            msg, pos = _error_position(exc, prefix + rest)
             if "truncated" not in msg:
                 raise self._damaged(index + 1 + max(0, pos - len(prefix)), msg) from None
             self.converter.finish()
@@ -530,7 +530,7 @@ class _Reader:
         try:
             _decode_one(self.buf[i:])
         except msgspec.DecodeError as exc:
-            msg, index = _error_position(exc, len(self.buf) - i)
+            msg, index = _error_position(exc, self.buf[i:])
             if "truncated" not in msg:
                 raise self._damaged(i + index, msg) from None
         except UnicodeDecodeError as exc:
@@ -548,7 +548,7 @@ class _Reader:
             try:
                 _decode_one(rest)
             except msgspec.DecodeError as exc:
-                msg, index = _error_position(exc, len(rest))
+                msg, index = _error_position(exc, rest)
                 if "truncated" not in msg and index < len(rest) - 4:
                     raise self._damaged(i + index, msg) from None
             except UnicodeDecodeError as exc:
@@ -563,13 +563,21 @@ class _Reader:
         )
 
 
-def _error_position(exc: msgspec.DecodeError, length: int) -> tuple[str, int]:
-    """msgspec's message without its '(byte N)' suffix, and N (relative to the decoded text)."""
+def _error_position(exc: msgspec.DecodeError, data: bytes) -> tuple[str, int]:
+    """msgspec's message without its '(byte N)' suffix, and N (relative to ``data``, the decoded text).
+
+    msgspec 0.23 gives no position for invalid UTF-8: the first invalid byte is found here then.
+    """
     text = str(exc)
     m = _BYTE_POS.search(text)
-    if not m:
-        return text, length
-    return text[: m.start()], int(m.group(1))
+    if m:
+        return text[: m.start()], int(m.group(1))
+    if "UTF-8" in text:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return "invalid UTF-8", bad.start
+    return text, len(data)
 
 
 class _Converter:

@@ -12,7 +12,8 @@ from pathlib import Path
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
 from shizu.ingest.base import FileReport, Importer
 from shizu.ingest.source import Source, is_zip, zip_members
-from shizu.store import MessageStore, file_sha256
+from shizu.ingest.worker import ReadWorker, source_sha256, worth_a_worker
+from shizu.store import MessageStore, SourceRows
 
 
 def importers() -> list[Importer]:
@@ -75,24 +76,31 @@ def ingest_sources(
     sources: list[tuple[Source, Importer]],
     on_start: Callable[[FileReport], None] = lambda report: None,
     on_done: Callable[[FileReport], None] = lambda report: None,
+    worker: bool | None = None,
 ) -> list[FileReport]:
-    """Write every source to the store, one transaction each; failures are recorded, not raised."""
+    """Write every source to the store, one transaction each; failures are recorded, not raised.
+
+    ``worker``: read the files in a second process while this one writes (default: when a second
+    core is free and there is enough to read, see :mod:`shizu.ingest.worker`).
+    """
+    use_worker = worth_a_worker(sources) if worker is None else worker
     reports = []
-    for source, importer in sources:
-        report = FileReport(source=source, format=importer.format)
-        on_start(report)
-        try:
-            digest = file_sha256(source.path) if not source.member else f"{file_sha256(source.path)}!{source.member}"
-            report.counts = store.write_source(
-                importer.read(source, report),
-                path=source.name,
-                format=importer.format,
-                sha256=digest,
-                quality=importer.quality,
-                accounts=report.accounts,
-            )
-        except ShizuError as exc:
-            report.error = str(exc)
-        reports.append(report)
-        on_done(report)
+    with ReadWorker(sources) as reader, store.bulk_load():
+        for index, (source, importer) in enumerate(sources):
+            report = FileReport(source=source, format=importer.format)
+            on_start(report)
+            try:
+                if use_worker:
+                    rows, batches = reader.read(index, report)
+                else:
+                    rows = SourceRows(source_sha256(source))
+                    batches = rows.batches(importer.read(source, report))
+                report.counts = store.write_rows(
+                    rows, batches, path=source.name, format=importer.format, quality=importer.quality,
+                    accounts=report.accounts,
+                )
+            except ShizuError as exc:
+                report.error = str(exc)
+            reports.append(report)
+            on_done(report)
     return reports

@@ -218,14 +218,14 @@ def _parse(name: str, data: bytes) -> _Export:
             name, f"is not a Telegram Desktop export: {exc}",
             hint="Export with Telegram Desktop and choose 'Machine-readable JSON'.",
         ) from None
-    except UnicodeDecodeError:
-        try:
-            repaired.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise IngestError(name, "is not valid UTF-8", _line_of(repaired, exc.start), hint=_REEXPORT_HINT) from None
-        raise IngestError(name, "is not valid UTF-8", hint=_REEXPORT_HINT) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         text = str(exc)
+        if isinstance(exc, UnicodeDecodeError) or "UTF-8" in text:  # msgspec 0.23 reports it as a DecodeError
+            try:
+                repaired.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise IngestError(name, "is not valid UTF-8", _line_of(repaired, bad.start), hint=_REEXPORT_HINT) from None
+            raise IngestError(name, "is not valid UTF-8", hint=_REEXPORT_HINT) from None
         if "truncated" in text:
             raise IngestError(
                 name, "ends in the middle of the JSON (an interrupted export?)", hint=_REEXPORT_HINT

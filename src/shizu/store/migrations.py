@@ -115,4 +115,11 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX blind_questions_model ON blind_questions(model, correct);
     """,
+    # 4: secondary indexes of ``messages`` dropped for a bulk load and not yet rebuilt (see MessageStore.bulk_load)
+    """
+    CREATE TABLE pending_indexes (
+        name TEXT PRIMARY KEY,
+        sql TEXT NOT NULL              -- the CREATE INDEX statement that rebuilds it
+    ) WITHOUT ROWID;
+    """,
 ]
