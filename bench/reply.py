@@ -15,9 +15,13 @@ prompts, after one warm-up reply:
 * ``shizu transformers``: the persona with the transformers + PEFT backend.
 
 Printed per variant: load time, time to first token (from the start of the reply: rendering,
-tokenising and the prompt's prefill), tokens/s after the first token, p50 / p95 latency of a whole reply, mean reply length,
-peak RSS; then the ratios. Tokens are counted by re-tokenising each reply's text with the run's
-tokenizer, the same way for every variant. Targets (135M model, this machine), for each shizu
+tokenising and the prompt's prefill), decoding tokens/s, p50 / p95 latency of a whole reply, mean
+reply length, peak RSS; then the ratios. Tokens are counted by re-tokenising each reply's text with
+the run's tokenizer, the same way for every variant; tokens/s is decode steps per second from the
+first token until the engine stops: a reply of n tokens takes n - 1 more steps and the end-of-turn
+token (Shizu's post-processing after that counts in the latency, not here). A trained persona's
+replies are a dozen tokens, so counting only the n - 1 would charge the end-of-turn step to the
+persona (the base model's replies are several times longer). Targets (135M model, this machine), for each shizu
 llama.cpp variant: >= 0.9x the baseline's tokens/s (base GGUF) and >= 2.5x shizu transformers,
 p50 latency <= 1.0 s.
 
@@ -163,9 +167,9 @@ def run_variant(variant: str, plan: dict[str, Any]) -> dict[str, Any]:
     replies = []
     for i in range(len(plan["prompts"])):
         began = time.perf_counter()
-        first, text = answer(i)
+        first, generated, text = answer(i)
         ended = time.perf_counter()
-        replies.append({"ttft": first - began, "total": ended - began, "after_first": ended - first, "text": text})
+        replies.append({"ttft": first - began, "total": ended - began, "decoding": generated - first, "text": text})
     return {"load": load, "replies": replies, "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -184,7 +188,7 @@ def _baseline(variant: str, plan: dict[str, Any]) -> Any:
     llm = Llama(model_path=plan["base_gguf"], lora_path=lora, n_ctx=4096, n_threads=plan["threads"], n_threads_batch=plan["threads"], verbose=False)
     eos = llm.token_eos()
 
-    def answer(i: int) -> tuple[float, str]:
+    def answer(i: int) -> tuple[float, float, str]:
         tokens = llm.tokenize(plan["prompts"][i].encode("utf-8"), add_bos=False, special=True)
         out: list[int] = []
         first = 0.0
@@ -194,7 +198,7 @@ def _baseline(variant: str, plan: dict[str, Any]) -> Any:
             if token == eos or len(out) == plan["max_new_tokens"]:
                 break
             out.append(token)
-        return first, llm.detokenize(out).decode("utf-8", "replace")
+        return first, time.perf_counter(), llm.detokenize(out).decode("utf-8", "replace")
 
     return answer
 
@@ -228,21 +232,23 @@ def _shizu(variant: str, plan: dict[str, Any]) -> Any:
         history = [LiveMessage(s, t, datetime.fromisoformat(at), p) for s, t, at, p in messages]
         contexts.append((history, Place(kind=kind, channel=channel, server=server), datetime.fromisoformat(now)))
 
-    def answer(i: int) -> tuple[float, str]:
+    def answer(i: int) -> tuple[float, float, str]:
         history, place, now = contexts[i]
         timed.first = 0.0
         *_, done = persona.stream(history, place, now=now)
-        return timed.first or time.perf_counter(), done.reply.generated
+        first = timed.first or timed.end
+        return first, timed.end, done.reply.generated
 
     return answer
 
 
 class _Timed:
-    """A backend that notes when the first text of each reply arrives (the engine's first token)."""
+    """A backend that notes when the first text of each reply arrives (the engine's first token)
+    and when the engine stops (after the end-of-turn token, before Shizu's post-processing)."""
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
-        self.first = 0.0
+        self.first = self.end = 0.0
         self.label = backend.label
 
     @property
@@ -260,6 +266,7 @@ class _Timed:
                 yield chunk
         finally:
             chunks.close()
+            self.end = time.perf_counter()
 
 
 def report(results: dict[str, dict[str, Any]], tokenizer_dir: str) -> None:
@@ -271,8 +278,8 @@ def report(results: dict[str, dict[str, Any]], tokenizer_dir: str) -> None:
     for variant, r in results.items():
         replies = r["replies"]
         tokens = [len(tokenizer(reply["text"], add_special_tokens=False)["input_ids"]) for reply in replies]
-        after_first = sum(reply["after_first"] for reply in replies)
-        rates[variant] = sum(max(n - 1, 0) for n in tokens) / after_first if after_first else 0.0
+        decoding = sum(reply["decoding"] for reply in replies)
+        rates[variant] = sum(tokens) / decoding if decoding else 0.0
         total = [reply["total"] for reply in replies]
         r.update(p50=_pct(total, 50), p95=_pct(total, 95))
         print(

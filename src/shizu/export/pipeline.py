@@ -10,8 +10,8 @@ Where things go:
   (``<cache>/gguf/``), shared by every run on that base;
 * ``runs/<name>/merged/``: the merged safetensors model (``--merged``);
 * ``runs/<name>/gguf/merged-<precision>.gguf``: one GGUF with the adapter merged in, for the
-  llama.cpp backend's ``merge_adapter`` mode (applying a LoRA at run time costs llama.cpp about
-  a quarter of its speed on a 135M model; a merged Q8_0 model runs as fast as the base).
+  llama.cpp backend's ``merge_adapter`` mode (applying a LoRA at run time costs llama.cpp 10-25%
+  of its speed on a 135M model; a merged Q8_0 model runs as fast as the base or faster).
 
 The llama.cpp backend calls :func:`gguf_files`, which reuses an export or makes it.
 """

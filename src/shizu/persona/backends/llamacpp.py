@@ -4,8 +4,8 @@
 from source, several minutes). The GGUF files come from :func:`shizu.export.pipeline.gguf_files`:
 the run's ``shizu export --gguf`` output, written on first use when missing. With ``merged``
 (``[generation] merge_adapter``) llama.cpp runs one GGUF with the adapter merged in instead:
-applying the LoRA at run time costs llama.cpp about a quarter of its speed on the 135M model,
-a merged Q8_0 model runs as fast as the base (its weights are 8-bit rounded, so replies can
+applying the LoRA at run time costs llama.cpp 10-25% of its speed on the 135M model, a
+merged Q8_0 model runs as fast as the base or faster (its weights are 8-bit rounded, so replies can
 differ from transformers' at near-ties).
 
 The prompt is tokenised by the run's own tokenizer (the one training used) and handed to
