@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,13 +112,18 @@ def test_bulk_load_into_an_empty_store_builds_the_indexes_at_the_end(tmp_path: P
 
 
 def test_indexes_dropped_by_a_killed_bulk_load_are_rebuilt_on_open(tmp_path: Path) -> None:
-    store = MessageStore(tmp_path / "s.db")
-    indexes = message_indexes(store)
-    load = store.bulk_load()
-    load.__enter__()  # and the process dies: no __exit__
-    write(store, [msg("1", "hi")])
-    store.db.close()
+    indexes = message_indexes(MessageStore(tmp_path / "s.db"))
+    killed = subprocess.run([sys.executable, "-c", f"""
+import os
+from pathlib import Path
+from shizu.store import MessageStore
+store = MessageStore(Path({str(tmp_path / "s.db")!r}))
+with store.bulk_load():
+    names = store.db.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='messages' AND sql IS NOT NULL")
+    print(len(names.fetchall()), flush=True)
+    os._exit(9)  # killed mid-ingest: no cleanup runs
+"""], capture_output=True, text=True)
+    assert (killed.returncode, killed.stdout) == (9, "0\n"), killed.stderr
     reopened = MessageStore(tmp_path / "s.db")
     assert message_indexes(reopened) == indexes
     assert reopened.db.execute("SELECT count(*) FROM pending_indexes").fetchone()[0] == 0
-    assert reopened.count() == 1
