@@ -367,7 +367,7 @@ class _Reader:
         # No usable header: say why, as precisely as the parser can.
         try:
             doc = msgspec.json.decode(self.buf)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             if self.eof and "truncated" in str(exc):
                 raise IngestError(
                     self.source.name, "ends before its first message (an interrupted export?)",
@@ -375,8 +375,6 @@ class _Reader:
                 ) from None
             msg, index = _error_position(exc, self.buf)
             raise self._damaged(index, msg) from None
-        except UnicodeDecodeError as exc:
-            raise self._damaged(exc.start, "invalid UTF-8") from None
         what = "has no \"messages\" array" if isinstance(doc, dict) else "is not a JSON object"
         raise IngestError(
             self.source.name, f"is not a DiscordChatExporter export: it {what}",
@@ -481,15 +479,9 @@ class _Reader:
                 self.report.skip(SKIP_MALFORMED)
                 self.converter.note_malformed(self._where(start))
                 continue
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 msg, index = _error_position(exc, element)
                 raise self._damaged(start + index, msg) from None
-            except UnicodeDecodeError:
-                try:
-                    element.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise self._damaged(start + exc.start, "invalid UTF-8") from None
-                raise self._damaged(start, "invalid UTF-8") from None
             yield from self._convert((raw,))
 
     def _convert(self, raws) -> Iterator[Message]:
@@ -529,12 +521,10 @@ class _Reader:
             i = _WS.match(self.buf, i + 1).end()
         try:
             _decode_one(self.buf[i:])
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             msg, index = _error_position(exc, self.buf[i:])
             if "truncated" not in msg:
                 raise self._damaged(i + index, msg) from None
-        except UnicodeDecodeError as exc:
-            raise self._damaged(i + exc.start, "invalid UTF-8") from None
         raise self._damaged(i, f"a message runs on for more than {MAX_MESSAGE >> 20} MB")
 
     def _truncated(self, pos: int) -> None:
@@ -547,13 +537,10 @@ class _Reader:
         if rest:
             try:
                 _decode_one(rest)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 msg, index = _error_position(exc, rest)
                 if "truncated" not in msg and index < len(rest) - 4:
                     raise self._damaged(i + index, msg) from None
-            except UnicodeDecodeError as exc:
-                if exc.start < len(rest) - 4:
-                    raise self._damaged(i + exc.start, "invalid UTF-8") from None
             else:
                 raise self._damaged(len(self.buf), "the messages array is not closed")
         self.converter.finish()
@@ -563,16 +550,18 @@ class _Reader:
         )
 
 
-def _error_position(exc: msgspec.DecodeError, data: bytes) -> tuple[str, int]:
-    """msgspec's message without its '(byte N)' suffix, and N (relative to ``data``, the decoded text).
+def _error_position(exc: msgspec.DecodeError | UnicodeDecodeError, data: bytes) -> tuple[str, int]:
+    """What is wrong and where: msgspec's message without its '(byte N)' suffix, and N (an index
+    into ``data``, the bytes decoded).
 
-    msgspec 0.23 gives no position for invalid UTF-8: the first invalid byte is found here then.
+    Invalid UTF-8 comes as a UnicodeDecodeError (older msgspec) or as a DecodeError without a
+    position (msgspec 0.23): the first invalid byte is found here then.
     """
     text = str(exc)
-    m = _BYTE_POS.search(text)
+    m = _BYTE_POS.search(text) if isinstance(exc, msgspec.DecodeError) else None
     if m:
         return text[: m.start()], int(m.group(1))
-    if "UTF-8" in text:
+    if isinstance(exc, UnicodeDecodeError) or "UTF-8" in text:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as bad:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -36,8 +37,6 @@ def run_discord(ws: Workspace, persona: Persona, token: str, say: Callable[[str]
     say(f"answering as {persona.name} with {persona.backend.label}; Ctrl-C stops the bot")
     with ws.open_store() as store:
         bot = DiscordBot(persona, ws.config, ExchangeLog(store))
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the bot is meant to stop
             asyncio.run(bot.run(token))
-        except KeyboardInterrupt:  # Ctrl-C is how the bot is meant to stop
-            pass
     say("stopped.")

@@ -7,6 +7,7 @@ shares the persona with the network: that needs an API key in the environment va
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
@@ -50,10 +51,8 @@ def serve(
             say(line)
         import uvicorn
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it stopped on: the normal end
             uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
-        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on; stopping is the normal end
-            pass
         say("stopped.")
     finally:
         sock.close()
