@@ -268,3 +268,26 @@ def test_a_dce_export_of_the_same_messages_upgrades_them(tmp_path: Path) -> None
         assert upgraded == info.persona_messages
         assert new == info.messages - info.persona_messages
         assert store.db.execute("SELECT DISTINCT quality FROM messages").fetchall() == [(dce.quality,)]
+
+
+def test_a_zipped_package_is_opened_once_however_many_members_it_has(tmp_path: Path, monkeypatch) -> None:
+    from shizu.ingest.pipeline import discover, ingest_sources
+
+    package = tmp_path / "package.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        for file in sorted((FIXTURES / "2025_json").rglob("*")):
+            if file.is_file():
+                zf.write(file, file.relative_to(FIXTURES / "2025_json").as_posix())
+    opened: list[Path] = []
+    real_init = zipfile.ZipFile.__init__
+
+    def counting_init(self, file, *args, **kwargs) -> None:
+        opened.append(Path(file))
+        real_init(self, file, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    with MessageStore(tmp_path / "shizu.db") as store:
+        sources, _ = discover([package])
+        reports = ingest_sources(store, sources, worker=False)
+        assert [r.error for r in reports] == [None, None] and store.count() > 0
+    assert opened == [package.resolve()]  # not once per member (and per sniff, read and sibling lookup)

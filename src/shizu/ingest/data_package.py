@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,7 +44,7 @@ from shizu.ingest.discord_text import (
     render_raw_markup,
     snowflake_time,
 )
-from shizu.ingest.source import Source, text_stream
+from shizu.ingest.source import Source, archive_names, text_stream
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, Message
 
 PLACEHOLDER_OWNER = "package-owner"
@@ -235,9 +234,7 @@ def _user_json(source: Source, messages_root: Path | PurePosixPath) -> Source | 
     """``user.json`` one level below the package root (``Account/``, ``account/`` or a localised name)."""
     package_root = messages_root.parent
     if source.member:
-        with zipfile.ZipFile(source.path) as zf:
-            names = zf.namelist()
-        members = (PurePosixPath(n) for n in names)
+        members = (PurePosixPath(n) for n in archive_names(source.path))
         candidates = [
             Source(source.path, str(p)) for p in sorted(members)
             if p.name == "user.json" and p.parent.parent == package_root and p.parent != messages_root
