@@ -12,7 +12,7 @@ from pathlib import Path
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
 from shizu.ingest.base import FileReport, Importer
 from shizu.ingest.source import Source, is_zip, zip_members
-from shizu.ingest.worker import ReadWorker, source_sha256, worth_a_worker
+from shizu.ingest.worker import ReadWorker, worth_a_worker
 from shizu.store import MessageStore, SourceRows
 
 
@@ -93,7 +93,7 @@ def ingest_sources(
                 if use_worker:
                     rows, batches = reader.read(index, report)
                 else:
-                    rows = SourceRows(source_sha256(source))
+                    rows = SourceRows(source.sha256())
                     batches = rows.batches(importer.read(source, report))
                 report.counts = store.write_rows(
                     rows, batches, path=source.name, format=importer.format, quality=importer.quality,

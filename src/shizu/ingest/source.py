@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+from shizu.store import file_sha256
 
 
 @dataclass(frozen=True)
 class Source:
     path: Path  # the file on disk (the archive, for zip members)
     member: str | None = None  # the path inside the zip archive
-    member_size: int | None = field(default=None, compare=False)  # known when listed: no zip reopening
 
     @property
     def name(self) -> str:
@@ -30,8 +31,6 @@ class Source:
         return PurePosixPath(self.member).parts if self.member else self.path.parts
 
     def size(self) -> int:
-        if self.member_size is not None:
-            return self.member_size
         if self.member:
             return archive(self.path).getinfo(self.member).file_size
         return self.path.stat().st_size
@@ -40,6 +39,11 @@ class Source:
         if self.member:
             return archive(self.path).open(self.member)
         return open(self.path, "rb")
+
+    def sha256(self) -> str:
+        """The hash recorded for this source (a zip member: the archive's hash and the member's name)."""
+        digest = file_sha256(self.path)
+        return f"{digest}!{self.member}" if self.member else digest
 
     def read_bytes(self) -> bytes:
         with self.open() as fh:
@@ -87,7 +91,7 @@ def is_zip(path: Path) -> bool:
 
 
 def zip_members(path: Path) -> list[Source]:
-    return [Source(path, info.filename, info.file_size) for info in archive(path).infolist() if not info.is_dir()]
+    return [Source(path, info.filename) for info in archive(path).infolist() if not info.is_dir()]
 
 
 def archive(path: Path) -> zipfile.ZipFile:

@@ -32,7 +32,7 @@ import shizu
 from shizu.errors import ShizuError
 from shizu.ingest.base import FileReport, Importer
 from shizu.ingest.source import Source
-from shizu.store import SourceRows, file_sha256
+from shizu.store import SourceRows
 
 MIN_BYTES = 32 << 20  # below this the worker's start (about 0.3 s) costs more than it saves
 
@@ -45,12 +45,6 @@ def worth_a_worker(sources: Sequence[tuple[Source, Importer]]) -> bool:
     """Whether reading in a worker pays: a second core is free and there is enough to read."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores >= 2 and sum(source.size() for source, _ in sources) >= MIN_BYTES
-
-
-def source_sha256(source: Source) -> str:
-    """The hash recorded for a source (a zip member: the archive's hash and the member's name)."""
-    digest = file_sha256(source.path)
-    return f"{digest}!{source.member}" if source.member else digest
 
 
 class ReadWorker:
@@ -91,7 +85,7 @@ class ReadWorker:
         self._busy, self._expected = True, index + 1
         rows = SourceRows()
         source = self.sources[index][0]
-        return rows, self._receive(self._conn, rows, report, self._hasher.submit(source_sha256, source))
+        return rows, self._receive(self._conn, rows, report, self._hasher.submit(source.sha256))
 
     def _receive(
         self, conn: Connection, rows: SourceRows, report: FileReport, digest: Future[str]
