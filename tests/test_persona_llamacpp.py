@@ -27,6 +27,7 @@ from shizu.persona.errors import PersonaError
 from shizu.persona.run import Weights, run_weights
 from shizu.workspace import Workspace
 
+pytestmark = pytest.mark.native  # loads llama.cpp: run in a child process (tests/native_isolation.py)
 needs_llama_cpp = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (extra `llamacpp`)")
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
@@ -216,3 +217,13 @@ def test_smollm2_gguf_with_exported_adapter_matches_peft(tmp_path: Path) -> None
         assert np.abs(ours - adapted).mean() < 0.5 * np.abs(ours - plain).mean()
         checked += int(clear.sum())
     assert checked >= 60
+
+
+@needs_llama_cpp
+def test_the_real_check_runs_llama_cpp_in_a_child(tiny, tmp_path: Path) -> None:
+    from shizu.persona.backends.llamacpp_check import check
+
+    _, weights, cache = tiny
+    files = gguf_files(weights, precision="f32", cache=cache)
+    verdict = check(files.base, files.adapter, tmp_path)
+    assert (verdict.ok, verdict.problem) == (True, "")

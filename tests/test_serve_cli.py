@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from persona_helpers import save_tiny_run
+from process_helpers import ProcessOutput
 from serve_helpers import make_workspace
 from shizu.cli import app
 from shizu.frontends.web.errors import ServeError
@@ -77,24 +78,20 @@ def test_serve_starts_with_the_tiny_local_model_and_answers(tmp_path: Path) -> N
     env = {**os.environ, "SHIZU_SERVE_KEY": "k3y", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "shizu.cli", "serve", "-w", str(ws.root), "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
+        output = ProcessOutput(proc)  # every line through one reader: a second reader would lose buffered text
         try:
-            lines = []
-            while not (match := re.search(r"chat at (http://127\.0\.0\.1:\d+)/", lines[-1] if lines else "")):
-                line = proc.stdout.readline()
-                assert line, "".join(lines)
-                lines.append(line)
-            url = match.group(1)
+            url = output.wait_for(r"chat at (http://127\.0\.0\.1:\d+)/", timeout=120).group(1)
             api = openai.OpenAI(base_url=f"{url}/v1", api_key="k3y", max_retries=0, timeout=60)
             models = [m.id for m in api.models.list().data]
             reply = api.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi", "name": "Sam"}])
         finally:
             proc.send_signal(signal.SIGINT)
-            rest = proc.communicate(timeout=30)[0]
+            text = output.finish(timeout=30)
     assert models == ["tiny"]
     message = reply.choices[0].message
     assert message.model_extra["burst"] == ([] if not message.content else message.content.split("\n"))
     assert reply.usage.prompt_tokens > 100 and reply.usage.completion_tokens >= 1
-    output = "".join(lines) + rest
+    output = text
     assert f"tiny answers with base + adapter {ws.runs_dir / 'tiny'} (transformers, cpu)" in output
     assert f"OpenAI-compatible API: base URL {url}/v1, model tiny" in output
     assert "Clients must send the key from $SHIZU_SERVE_KEY (Authorization: Bearer ...)." in output

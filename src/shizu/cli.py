@@ -381,6 +381,25 @@ def eval_command(
     shown.print(f"Report: {escape(str(folder / ('report.html' if html else 'report.json')))}")
 
 
+@app.command()
+def doctor(
+    check: Annotated[bool, typer.Option("--check", help="Run the llama.cpp check now (on the embedded base model), even if a verdict is cached.")] = False,
+) -> None:
+    """What this machine can run: the llama.cpp verdict for this CPU and build."""
+    from shizu.persona.backends.llamacpp_check import cached_verdict, check as check_llama_cpp, verdict_path
+    from shizu.train.base_model import cache_root, embedded_gguf
+
+    cache = cache_root()
+    verdict = check_llama_cpp(embedded_gguf(), None, cache, recheck=True, say=lambda line: console.print(line, markup=False)) if check else cached_verdict(cache)
+    console.print(f"llama.cpp verdict file: {verdict_path(cache)}", markup=False, soft_wrap=True)
+    if verdict is None:
+        console.print("llama.cpp: not checked on this CPU yet (checked on first use, or now with `shizu doctor --check`)", markup=False, soft_wrap=True)
+    elif verdict.ok:
+        console.print(f"llama.cpp: runs on this CPU (llama-cpp-python {verdict.llama_cpp_python}, checked {verdict.checked_at})", markup=False, soft_wrap=True)
+    else:
+        console.print(f"llama.cpp: {verdict.fallback_line()} (checked {verdict.checked_at})", markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: click handles usage errors and exit codes; Shizu's own errors become short messages."""
     try:

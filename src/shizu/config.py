@@ -379,7 +379,7 @@ repetition_penalty = 1.1
 # The longest reply, in tokens (one reply can be a burst of several messages).
 max_new_tokens = 160
 # What runs the model on this machine: "transformers" (always available; CPU or GPU) or
-# "llama.cpp" (about 3x faster on a CPU; needs `pip install 'shizu[llamacpp]'`, see docs/export.md).
+# "llama.cpp" (6.7x faster on the demo run on a 2-core CPU; needs `pip install 'shizu[llamacpp]'`, see docs/export.md).
 backend = "transformers"
 # llama.cpp only: run one model file with the adapter merged in (8-bit weights) rather than the
 # base + the adapter: faster on small models, replies may differ slightly from transformers'.

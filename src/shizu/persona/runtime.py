@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from shizu.build.render import Place, Situation
 from shizu.config import BuildConfig, GenerationConfig
 from shizu.persona.backends import Backend
+from shizu.persona.backends.local import LocalBackend
 from shizu.persona.errors import PersonaError
 from shizu.persona.guards import Guard, stop_strings
 from shizu.persona.live import LiveMessage, render_live
@@ -142,9 +143,11 @@ class Persona:
             from shizu.persona.backends.llamacpp import LlamaCppBackend
 
             backend = LlamaCppBackend(weights, merged=gen.merge_adapter, say=say)
+            verdict = backend.usable()
+            if not verdict.ok:
+                say(verdict.fallback_line())
+                backend = LocalBackend(weights.base, weights.adapter, weights.tokenizer_dir, gen.device)
         else:
-            from shizu.persona.backends.local import LocalBackend
-
             backend = LocalBackend(weights.base, weights.adapter, weights.tokenizer_dir, gen.device)
         say(f"model: {weights.base_name}" + (f" + run {weights.run!r}" if weights.adapter else " (base model, no adapter)"))
         catalogue = MediaCatalogue.load(ws.dataset_dir / "media.json")

@@ -8,7 +8,8 @@ training is applied by Shizu itself everywhere (never by a server's own chat end
 * :class:`~shizu.persona.backends.remote.RemoteBackend`: any OpenAI-compatible server's raw
   ``/v1/completions`` (vLLM serving the LoRA, llama.cpp server, Ollama);
 * :class:`~shizu.persona.backends.llamacpp.LlamaCppBackend`: llama.cpp in-process (the base GGUF
-  plus the adapter written by ``shizu export --gguf``), about 5x faster than transformers on CPU.
+  plus the adapter written by ``shizu export --gguf``), 6.7x faster than transformers on the demo
+  run on a 2-core CPU (bench/RESULTS.md).
 
 Backends load lazily: nothing heavy happens before :meth:`Backend.prepare` or the first
 :meth:`Backend.stream`.

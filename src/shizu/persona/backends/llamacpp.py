@@ -10,7 +10,11 @@ differ from transformers' at near-ties).
 
 The prompt is tokenised by the run's own tokenizer (the one training used) and handed to
 llama.cpp as token ids, so the model sees exactly the training tokens whatever llama.cpp's
-tokenizer would have done with the text. Generated ids are turned back into text by the same
+tokenizer would have done with the text.
+
+Before the first load, :mod:`~shizu.persona.backends.llamacpp_check` makes sure llama.cpp runs on
+this CPU at all (a crash in a child process, not in this one); the runtime falls back to
+transformers when it does not. Generated ids are turned back into text by the same
 tokenizer, special tokens kept (the guard sees a ``<|im_start|>`` header), through the
 ``tokenizers`` library's ``DecodeStream`` (it holds back a partial UTF-8 character).
 
@@ -32,9 +36,11 @@ from typing import Any
 from shizu.config import GenerationConfig
 from shizu.export.gguf_base import Precision
 from shizu.persona.backends import load_tokenizer
+from shizu.persona.backends.llamacpp_check import DOCS, Verdict, check
 from shizu.persona.backends.local import stop_token_ids
 from shizu.persona.errors import PersonaError
 from shizu.persona.run import Weights
+from shizu.train.base_model import cache_root
 
 N_CTX = 4096  # room for the longest prompt the runtime renders plus a reply
 INSTALL_HINT = "Install it with `pip install 'shizu[llamacpp]'` (builds llama.cpp, several minutes), or set backend = \"transformers\" in [generation]."
@@ -88,9 +94,13 @@ class LlamaCppBackend:
                     from llama_cpp import Llama
                 except ImportError:
                     raise PersonaError("The llama.cpp backend needs llama-cpp-python, which is not installed", hint=INSTALL_HINT) from None
-                from shizu.export.pipeline import gguf_files
-
-                files = gguf_files(self.weights, merged=self.merged, precision=self.precision, say=self._say)
+                files = self.files()
+                verdict = check(files.base, files.adapter, cache_root(), say=self._say)
+                if not verdict.ok:  # never hand a conversation to a llama.cpp not seen to run here
+                    raise PersonaError(
+                        f"llama.cpp {verdict.problem}",
+                        hint=f"Rebuild llama-cpp-python (see {DOCS}), or set backend = \"transformers\" in [generation].",
+                    )
                 try:
                     self._llm = Llama(
                         model_path=str(files.base),
@@ -107,6 +117,17 @@ class LlamaCppBackend:
                         hint=f"Delete {written} so that Shizu writes it again." if written else "Check that the base model file is complete.",
                     ) from None
             return self._llm
+
+    def files(self) -> Any:
+        """The GGUF files llama.cpp loads (the run's export, written on first use)."""
+        from shizu.export.pipeline import gguf_files
+
+        return gguf_files(self.weights, merged=self.merged, precision=self.precision, say=self._say)
+
+    def usable(self) -> Verdict:
+        """Whether llama.cpp has been seen to run on this CPU (checked once, in a child process)."""
+        files = self.files()
+        return check(files.base, files.adapter, cache_root(), say=self._say)
 
     def stream(self, prompt: str, stop: Sequence[str], settings: GenerationConfig) -> Iterator[str]:
         from llama_cpp import LogitsProcessorList
