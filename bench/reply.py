@@ -137,7 +137,7 @@ def held_out(path: Path, persona: str, count: int) -> list[tuple[list[Any], Any,
     Every assistant turn of every example is one context (its earlier turns are the history);
     when there are fewer than ``count``, they are used again in order.
     """
-    from shizu.build.render import Place
+    from shizu.chat.layout import Place
     from shizu.persona.live import LiveMessage
 
     situations = []
@@ -211,7 +211,7 @@ def _baseline(variant: str, plan: dict[str, Any]) -> Any:
 def _shizu(variant: str, plan: dict[str, Any]) -> Any:
     import torch
 
-    from shizu.build.render import Place
+    from shizu.chat.layout import Place
     from shizu.config import GenerationConfig
     from shizu.persona import LiveMessage, Persona
     from shizu.persona.run import run_weights

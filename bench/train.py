@@ -202,7 +202,7 @@ def _settings(plan: dict[str, Any]) -> Any:
 def _shizu_trainer(model: Any, tokenizer: Any, windows: list, plan: dict[str, Any], out: Path, steps: int) -> Any:
     from transformers import Trainer
 
-    from shizu.train.chat_format import end_of_turn
+    from shizu.chat.template import end_of_turn
     from shizu.train.dataset import Example, apply_cutoff, encode_examples
     from shizu.train.hardware import BatchPlan, DevicePlan, Setting
     from shizu.train.recipe import add_lora, training_arguments

@@ -22,7 +22,7 @@ from typing import Any
 
 from config_helpers import set_config
 from persona_helpers import chatml_tokenizer
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.config import GenerationConfig, ServeConfig
 from shizu.frontends.web.app import create_app
 from shizu.frontends.web.generation import GenerationQueue

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shizu.build.media import Catalogue, MediaRef, link_ref, message_refs, split_text, url_key
+from shizu.build.catalogue import Catalogue
+from shizu.chat.media import MediaRef, link_ref, message_refs, split_text, url_key
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 
 
@@ -151,7 +152,7 @@ def test_embed_without_link_is_a_tag_but_never_catalogued() -> None:
     """A WhatsApp "GIF omitted" keeps its place in the conversation as a tag, with nothing to send."""
     from datetime import UTC, datetime
 
-    from shizu.build.media import message_refs
+    from shizu.chat.media import message_refs
     from shizu.message import Author, Channel, Embed, Message
 
     msg = Message(

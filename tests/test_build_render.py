@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shizu.build.render import Place, Situation, Turn, format_time, render, render_ids, split_burst, system_prompt
+from shizu.chat.layout import Place, Situation, Turn, format_time, render, render_ids, split_burst, system_prompt
 
 T = datetime(2024, 3, 2, 21, 14, 5, tzinfo=UTC)
 GENERAL = Place(kind="guild-text", channel="general", server="Cozy Corner")

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from persona_helpers import chatml_tokenizer, completion_server, make_workspace, save_tiny_run
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.cli import app
 from shizu.persona import terminal
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CAT = "https://tenor.com/view/cat-vibing-gif-12345678"

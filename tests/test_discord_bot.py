@@ -23,7 +23,7 @@ from persona_helpers import chatml_tokenizer, completion_server
 from shizu.collection.log import ExchangeLog
 from shizu.config import Config
 from shizu.frontends.discord.bot import WARNING, DiscordBot
-from shizu.frontends.discord.errors import DiscordError
+from shizu.errors import DiscordError
 from shizu.persona.backends.remote import RemoteBackend
 from shizu.persona.media import MediaCatalogue, MediaItem
 from shizu.persona.runtime import Persona

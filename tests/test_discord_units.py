@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.config import ConfigError, DiscordConfig, parse_config, render_template
 from shizu.frontends.discord.commands import Status, format_status, parse_command
 from shizu.frontends.discord.context import describe, is_command
-from shizu.frontends.discord.errors import DiscordError
+from shizu.errors import DiscordError
 from shizu.frontends.discord.launch import token_from_env
 from shizu.frontends.discord.outgoing import MAX_FILES, pause_before, prepare, resolve_emoji, split_message
 from shizu.frontends.discord.queue import Request, RequestQueue

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from persona_helpers import completion_server, save_tiny_base, save_tiny_run
 from shizu import cli
-from shizu.build.render import Place, Situation, system_prompt
+from shizu.chat.layout import Place, Situation, system_prompt
 from shizu.eval import evaluate
-from shizu.eval.errors import EvalError
+from shizu.errors import EvalError
 from shizu.workspace import Workspace
 
 CAT = "https://tenor.com/view/cat-vibing-gif-12345678"

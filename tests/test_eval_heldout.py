@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shizu.build.render import Place, Situation, system_prompt
+from shizu.chat.layout import Place, Situation, system_prompt
 from shizu.config import BuildConfig
-from shizu.eval.errors import EvalError
+from shizu.errors import EvalError
 from shizu.eval.heldout import read_corpus, read_heldout, spread
 from shizu.persona.live import LiveMessage, render_live
 from shizu.persona.media import MediaCatalogue
@@ -106,7 +106,7 @@ def test_a_broken_line_is_named_with_file_and_line(tmp_path: Path) -> None:
     good = row(0, Place(kind="dm"), [user("Alice: hi"), persona("yo")])
     bad = row(1, Place(kind="dm"), [user("no speaker here"), persona("yo")])
     path = write(tmp_path / "val.jsonl", [good, bad])
-    with pytest.raises(EvalError, match=rf"val.jsonl:2: the user line 'no speaker here' does not start with 'Name: '"):
+    with pytest.raises(EvalError, match=r"val.jsonl:2: the user line 'no speaker here' does not start with 'Name: '"):
         read_heldout(path, "UTC")
     stamp = {**good, "timestamp": "yesterday"}
     with pytest.raises(EvalError, match=r"val.jsonl:2: `timestamp` is missing or not an ISO time"):

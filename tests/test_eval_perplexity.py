@@ -10,7 +10,7 @@ import pytest
 from persona_helpers import save_tiny_run
 from shizu.eval.perplexity import TurnLoss, perplexity, score_systems
 from shizu.persona.run import run_weights
-from shizu.train.chat_format import IGNORE_INDEX, encode_for_training
+from shizu.chat.template import IGNORE_INDEX, encode_for_training
 from shizu.train.dataset import Example
 from shizu.workspace import Workspace
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from persona_helpers import chatml_tokenizer
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
 from shizu.eval.safety import CopyDetector, Flags, real_flags, reply_flags
 from shizu.persona import LiveMessage, Persona

@@ -18,10 +18,10 @@ from persona_helpers import chatml_tokenizer
 
 from shizu.config import GenerationConfig
 from shizu.export.arch import read_arch, rope_permute
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 from shizu.export.modelfile import chat_layout, modelfile
 from shizu.export.pipeline import base_gguf, export_gguf, gguf_files
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.persona.run import Weights, run_weights
 from shizu.workspace import Workspace
 
@@ -184,7 +184,6 @@ def test_a_base_of_other_shapes_is_refused_before_writing(llama_base, tmp_path: 
 
 
 def test_merged_gguf_holds_base_plus_update(llama_base, tmp_path: Path) -> None:
-    import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from llamacpp_helpers import save_base, save_lora_run
 
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 from shizu.export.pipeline import export_merged
 from shizu.persona.run import run_weights
 from shizu.workspace import Workspace

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shizu.build.render import Place, Turn
+from shizu.chat.layout import Place, Turn
 from shizu.config import BuildConfig
 from shizu.persona.live import LiveMessage, context_turns, incoming_text, render_live, trim_to_budget
 from shizu.persona.media import MediaCatalogue, MediaItem

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from llamacpp_helpers import save_base, save_lora_run
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
 from shizu.export.pipeline import gguf_files
 from shizu.persona import LiveMessage, Persona
 from shizu.persona.backends.llamacpp import LlamaCppBackend
 from shizu.persona.backends.local import LocalBackend
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.persona.run import Weights, run_weights
 from shizu.workspace import Workspace
 

@@ -16,7 +16,7 @@ from shizu.persona.backends import llamacpp_check
 from shizu.persona.backends.llamacpp import LlamaCppBackend
 from shizu.persona.backends.llamacpp_check import cached_verdict, check, verdict_path
 from shizu.persona.backends.local import LocalBackend
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.persona.run import run_weights
 from shizu.workspace import Workspace
 

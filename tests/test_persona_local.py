@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from persona_helpers import make_workspace, save_tiny_run
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.persona import LiveMessage, Persona, Reply
 from shizu.persona.backends.local import LocalBackend
 from shizu.persona.guards import Guard, stop_strings

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shizu.build.media import Catalogue, MediaRef, link_ref
+from shizu.build.catalogue import Catalogue
+from shizu.chat.media import MediaRef, link_ref
 from shizu.errors import ShizuError
 from shizu.persona.media import MediaCatalogue, MediaItem
 from shizu.persona.postprocess import ZWSP, Cleaner, Cleanup, OutMessage, invented_links

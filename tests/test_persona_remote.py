@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from persona_helpers import chatml_tokenizer, completion_server, make_workspace, save_tiny_run
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.config import GenerationConfig
 from shizu.errors import ShizuError
 from shizu.persona import LiveMessage, Persona
 from shizu.persona.backends.remote import RemoteBackend
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 GENERAL = Place(kind="guild-text", channel="general", server="Cozy Corner")

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from persona_helpers import chatml_tokenizer, make_workspace
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.config import BuildConfig, GenerationConfig
 from shizu.errors import ShizuError
 from shizu.persona import Done, Draft, LiveMessage, Persona, Said, self_talk
 from shizu.persona.media import MediaCatalogue, MediaItem
 from shizu.persona.postprocess import Cleanup, OutMessage
 from shizu.persona.runtime import persona_name
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 DM = Place(kind="dm")

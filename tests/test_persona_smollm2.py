@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from persona_helpers import make_workspace
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.persona import LiveMessage, Persona, self_talk
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)

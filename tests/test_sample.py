@@ -16,7 +16,7 @@ from shizu.cli import app
 from shizu.errors import ShizuError
 from shizu.ingest.base import FileReport
 from shizu.ingest.data_package import DataPackageImporter
-from shizu.ingest.discord_text import render_raw_markup
+from shizu.chat.discord_markup import render_raw_markup
 from shizu.ingest.source import Source
 from shizu.sample import cast
 from shizu.sample.generate import SampleInfo, write_sample
@@ -55,7 +55,7 @@ def plain(msg: dict) -> str:
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     a = write_sample(tmp_path / "a", messages=400, seed=7, max_messages_per_file=50)
-    b = write_sample(tmp_path / "b", messages=400, seed=7, max_messages_per_file=50)
+    write_sample(tmp_path / "b", messages=400, seed=7, max_messages_per_file=50)
     c = write_sample(tmp_path / "c", messages=400, seed=8, max_messages_per_file=50)
     files_a = all_files(tmp_path / "a")
     assert files_a == all_files(tmp_path / "b")

@@ -15,9 +15,9 @@ import openai
 import pytest
 
 from serve_helpers import MODEL, ScriptedBackend, live_server, make_site, tokenizer
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.frontends.web import models
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 

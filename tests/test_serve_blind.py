@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serve_helpers import CAT, EXAMPLES, REAL, ScriptedBackend, example, make_site, tokenizer, write_val
-from shizu.build.render import Place, Turn
+from shizu.chat.layout import Place, Turn
 from shizu.frontends.web.app import create_app
 from shizu.frontends.web.blind import BlindTest
 from shizu.frontends.web.site import Site
 from shizu.persona.media import MediaCatalogue, MediaItem
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 VOTER = "voter-0001"
 

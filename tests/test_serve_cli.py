@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from persona_helpers import save_tiny_run
 from process_helpers import ProcessOutput
 from serve_helpers import make_workspace
 from shizu.cli import app
-from shizu.frontends.web.errors import ServeError
+from shizu.errors import ServeError
 from shizu.frontends.web.server import bind, check_exposure, is_loopback
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shizu.frontends.web.conversation import Incoming, to_history
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.persona import LiveMessage
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serve_helpers import ScriptedBackend, make_site, tokenizer
-from shizu.build.render import Place, Situation, Turn, render
+from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.collection import ExchangeLog
 from shizu.frontends.web import models
 from shizu.frontends.web.app import create_app
 from shizu.persona.media import MediaCatalogue, MediaItem
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CAT = "https://tenor.com/view/cat-vibing-gif-18376235"

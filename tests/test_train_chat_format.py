@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from shizu.train.chat_format import IGNORE_INDEX, encode_for_training, end_of_turn, render, render_prompt
-from shizu.train.errors import TrainError
+from shizu.chat.template import IGNORE_INDEX, encode_for_training, end_of_turn, render, render_prompt
+from shizu.errors import TrainError
 from shizu.train.supervised import SupervisedCollator, supervised_loss
 from tiny_model import conversation, smollm2_tokenizer
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from shizu.train.chat_format import IGNORE_INDEX, Encoded
+from shizu.chat.template import IGNORE_INDEX, Encoded
 from shizu.train.dataset import apply_cutoff, auto_cutoff, dataset_sha256, read_examples
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 from tiny_model import conversation, row
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shizu.config import TrainConfig, parse_config
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 from shizu.train.hardware import GiB, Hardware, ModelDims, plan_batch, plan_device
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shizu.train.chat_format import IGNORE_INDEX, Encoded, encode_for_training
+from shizu.chat.template import IGNORE_INDEX, Encoded, encode_for_training
 from shizu.train.dataset import Cutoff, Example
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
 from tiny_model import conversation, smollm2_tokenizer
 

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from shizu.train import run_dir
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 from shizu.train.recipe import TrainOptions, train
 from shizu.workspace import Workspace
 from tiny_model import make_workspace, save_tiny_model

@@ -282,7 +282,7 @@ def export(
 
     from shizu.export.gguf_base import Precision
     from shizu.export.pipeline import GGUF_DIR, MERGED_DIR, export_gguf, export_merged
-    from shizu.persona.errors import PersonaError
+    from shizu.errors import PersonaError
     from shizu.persona.run import find_run, run_weights
 
     if not (gguf or merged):

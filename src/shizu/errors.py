@@ -49,3 +49,27 @@ class UnknownFormatError(IngestError):
 
 class BuildError(ShizuError):
     """The training set cannot be built (for example, no examples survive the filters)."""
+
+
+class TrainError(ShizuError):
+    """Training cannot start or continue: bad dataset line, unusable template, missing base model."""
+
+
+class PersonaError(ShizuError):
+    """The persona cannot answer: no run to load, an unusable run folder, an unreachable server."""
+
+
+class ExportError(ShizuError):
+    """A run cannot be exported: unsupported architecture or adapter, missing files, a base mismatch."""
+
+
+class EvalError(ShizuError):
+    """The evaluation cannot run: no held-out data, nothing to compare, a missing extra."""
+
+
+class ServeError(ShizuError):
+    """``shizu serve`` cannot start as asked (for example: shared on the network without a key)."""
+
+
+class DiscordError(ShizuError):
+    """The bot cannot start: no token, a token Discord rejects, the Message Content intent off."""

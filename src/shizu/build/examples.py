@@ -5,7 +5,7 @@ bounded by the largest channel): messages are filtered with reason codes
 (:mod:`shizu.build.filters`) and turned into lines (media as tags, catalogued when the persona sent
 them; mentions and speakers renamed by :mod:`shizu.build.names`; PII redacted), grouped into
 conversations (:mod:`shizu.build.conversations`), cut into non-overlapping windows
-(:mod:`shizu.build.windows`) and rendered by the shared renderer (:mod:`shizu.build.render`).
+(:mod:`shizu.build.windows`) and rendered by the shared renderer (:mod:`shizu.chat.layout`).
 :meth:`ExampleBuilder.finish` then splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
 """
 
@@ -27,9 +27,10 @@ from shizu.build.conversations import Conversation, Line, Located, line_chars, l
 from shizu.build.filters import MessageFilter
 from shizu.build.jsonl import encode_line
 from shizu.build.me import Persona
-from shizu.build.media import Catalogue, MediaRef, has_link, message_refs, split_text
+from shizu.build.catalogue import Catalogue
+from shizu.chat.media import MediaRef, has_link, message_refs, split_text
 from shizu.build.names import Names
-from shizu.build.render import Place, Situation, Turn, render, render_ids, system_prompt
+from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
 from shizu.build.tally import Tally
 from shizu.build.windows import plan_windows
 from shizu.config import Config

@@ -17,7 +17,8 @@ import msgspec
 
 from shizu.build.filters import STAGES
 from shizu.build.me import Persona
-from shizu.build.media import MEDIA_KINDS, Catalogue
+from shizu.build.catalogue import Catalogue
+from shizu.chat.media import MEDIA_KINDS
 from shizu.build.tally import Tally
 from shizu.config import Config
 

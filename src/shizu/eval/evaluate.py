@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import shizu
 from shizu.eval.authorship import Authorship
-from shizu.eval.errors import EvalError
+from shizu.errors import EvalError
 from shizu.eval.heldout import read_corpus, read_heldout, spread
 from shizu.eval.perplexity import score_systems
 from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shizu.build.render import Place, Situation, split_burst, system_prompt
-from shizu.eval.errors import EvalError
+from shizu.chat.layout import Place, Situation, split_burst, system_prompt
+from shizu.errors import EvalError
 from shizu.message import ChannelKind
 from shizu.persona.live import LiveMessage
 from shizu.train.dataset import Example, read_examples

@@ -1,7 +1,7 @@
 """Perplexity of the real persona replies under each system (teacher forcing).
 
 Each held-out example is encoded exactly as training encodes it
-(:func:`shizu.train.chat_format.encode_for_training`: the tokenizer's chat template, labels on
+(:func:`shizu.chat.template.encode_for_training`: the tokenizer's chat template, labels on
 the persona's turns and their end-of-turn token only), and the model reads it in one pass. The
 negative log-likelihood of every supervised token is kept per persona turn, so the perplexity of
 any subset of turns (``--limit``) is ``exp(sum of NLL / tokens)`` over exactly those turns. Only
@@ -24,7 +24,7 @@ from typing import Any
 from shizu.persona.backends import load_tokenizer
 from shizu.persona.backends.local import pick_device
 from shizu.persona.run import Weights
-from shizu.train.chat_format import IGNORE_INDEX, Encoded, end_of_turn
+from shizu.chat.template import IGNORE_INDEX, Encoded, end_of_turn
 from shizu.train.dataset import Example, apply_cutoff, encode_examples
 
 BATCH_SIZE = 8

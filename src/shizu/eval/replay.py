@@ -3,7 +3,7 @@
 Each context goes through :meth:`Persona.reply` exactly as a live conversation would (the same
 prompt rendering, guards and post-processing as ``shizu chat`` or the Discord bot), and the
 prompt the runtime rendered is compared with the training render of that context
-(:func:`shizu.train.chat_format.render_prompt` of the messages in ``val.jsonl``): a difference
+(:func:`shizu.chat.template.render_prompt` of the messages in ``val.jsonl``): a difference
 means the runtime shows the model something training never did, and is reported.
 
 Local systems are seeded before each reply (``seed`` + the turn's position), so a rerun gives the
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from shizu.eval.heldout import HeldOutTurn
 from shizu.persona import Persona, Reply
 from shizu.persona.backends.local import LocalBackend
-from shizu.train.chat_format import render_prompt
+from shizu.chat.template import render_prompt
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import regex
 
-from shizu.build.render import split_burst
+from shizu.chat.layout import split_burst
 from shizu.persona.postprocess import EMOJI_RE, TAG_RE
 
 DISTINCTIVE_WORDS = 50  # how many of the persona's top terms are tracked

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from shizu.eval.errors import EvalError
+from shizu.errors import EvalError
 from shizu.persona import Persona
 from shizu.persona.backends.local import LocalBackend
 from shizu.persona.media import MediaCatalogue

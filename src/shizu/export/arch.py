@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 
 SUPPORTED = ("llama", "qwen2")
 

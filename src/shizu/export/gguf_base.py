@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from shizu.export.arch import Arch
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 from shizu.export.gguf_file import gguf_writer
 from shizu.export.gguf_lora import LoraWeights
 from shizu.export.hf_weights import tensors

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from shizu.export.arch import Arch
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 from shizu.export.gguf_file import gguf_writer
 
 ADAPTER_CONFIG = "adapter_config.json"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 
 
 def weight_files(model_dir: Path) -> list[Path]:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 
 
 def write_merged(base: Path, adapter: Path, tokenizer_dir: Path, out: Path) -> Path:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shizu.config import GenerationConfig
-from shizu.export.errors import ExportError
-from shizu.train.chat_format import end_of_turn, render, render_prompt
+from shizu.errors import ExportError
+from shizu.chat.template import end_of_turn, render, render_prompt
 
 _MARK = "\x00{}\x00"
 _SPECIAL = re.compile(r"<\|[^|<>\s]+\|>")

@@ -28,7 +28,7 @@ from pathlib import Path
 from shizu import __version__
 from shizu.config import GenerationConfig
 from shizu.export.arch import read_arch
-from shizu.export.errors import ExportError
+from shizu.errors import ExportError
 from shizu.export.gguf_base import Precision, write_base
 from shizu.export.gguf_lora import ADAPTER_WEIGHTS, read_lora, write_lora
 from shizu.export.hf_weights import shapes

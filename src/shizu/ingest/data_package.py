@@ -36,7 +36,7 @@ from shizu.ingest.base import (
     SKIP_NO_ID,
     FileReport,
 )
-from shizu.ingest.discord_text import (
+from shizu.chat.discord_markup import (
     custom_emoji_in,
     is_gif_url,
     is_snowflake,

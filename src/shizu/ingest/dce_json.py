@@ -29,7 +29,7 @@ with each part of an export:
   attachments, embeds and stickers are taken as the message's own.
 * **Content.** Exports made with the default ``--markdown true`` already say ``@Name``,
   ``#channel`` and ``:emoji:``; raw markup (``--markdown false``) is rewritten the same way with
-  :func:`shizu.ingest.discord_text.render_raw_markup`, naming users from the message's
+  :func:`shizu.chat.discord_markup.render_raw_markup`, naming users from the message's
   ``mentions`` and from the authors seen earlier in the file. Custom emoji ids come from
   ``inlineEmojis`` (2.44+) and from raw ``<:name:id>`` / ``<a:name:id>``; a rendered ``:name:``
   in an older export has no id to keep.
@@ -67,7 +67,7 @@ from shizu.ingest.base import (
     SKIP_NO_ID,
     FileReport,
 )
-from shizu.ingest.discord_text import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
+from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, EmbedKind, Message, Reaction, Sticker
 

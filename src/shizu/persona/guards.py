@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from shizu.build.render import LINE_SEP, clean_name
+from shizu.chat.layout import LINE_SEP, clean_name
 
 StopReason = Literal["end-of-turn", "other-speaker"]
 

@@ -5,7 +5,7 @@ else is there. The same rules as ``shizu build`` decide what the model sees: onl
 conversation (a silence longer than ``session_gap_minutes`` starts a new one), at most
 ``max_context_turns`` turns and about ``max_context_tokens`` tokens (characters / 4) before the
 reply, the time in the ``[build] timezone``, the others listed in order of appearance; then
-:func:`shizu.build.render.render` writes the chat messages, the very function that wrote the
+:func:`shizu.chat.layout.render` writes the chat messages, the very function that wrote the
 training set.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shizu.build.media import make_tag, split_text
-from shizu.build.render import Place, Situation, Turn, render, system_prompt
+from shizu.chat.media import make_tag, split_text
+from shizu.chat.layout import Place, Situation, Turn, render, system_prompt
 from shizu.config import BuildConfig
-from shizu.ingest.discord_text import CUSTOM_EMOJI_RE
+from shizu.chat.discord_markup import CUSTOM_EMOJI_RE
 from shizu.persona.media import MediaCatalogue
 
 CHARS_PER_TOKEN = 4  # the build's token estimate for context budgets

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shizu.build.media import make_tag, url_key
+from shizu.chat.media import make_tag, url_key
 from shizu.errors import WorkspaceError
 
 NEAREST_MIN_RATIO = 0.85  # difflib similarity a misspelled label needs ("cat vibin" ~ "cat vibing": 0.95)

@@ -20,8 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from shizu.build.media import MEDIA_KINDS, split_text
-from shizu.build.render import clean_name, split_burst
+from shizu.chat.media import MEDIA_KINDS, split_text
+from shizu.chat.layout import clean_name, split_burst
 from shizu.persona.media import MediaCatalogue, MediaItem
 
 TAG_RE = re.compile(r"\[(" + "|".join(MEDIA_KINDS) + r"):[ \t]*([^\]\n\u2028]*?)[ \t]*\]")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.train.base_model import resolve_base
 
 META_FILE = "meta.json"

@@ -3,7 +3,7 @@
 Given the live situation (recent messages, the place, who is there), :meth:`Persona.stream`
 
 1. renders the chat messages with the training renderer (:mod:`shizu.persona.live`) and the
-   prompt with the tokenizer's chat template (:mod:`shizu.train.chat_format`, shared with training);
+   prompt with the tokenizer's chat template (:mod:`shizu.chat.template`, shared with training);
 2. streams the backend's continuation through the :class:`~shizu.persona.guards.Guard`, which
    ends the turn at end-of-turn or at another speaker's line;
 3. yields :class:`Draft` events (the message being written, for "typing" displays) and a
@@ -26,17 +26,17 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from shizu.build.render import Place, Situation
+from shizu.chat.layout import Place, Situation
 from shizu.config import BuildConfig, GenerationConfig
 from shizu.persona.backends import Backend
 from shizu.persona.backends.local import LocalBackend
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.persona.guards import Guard, stop_strings
 from shizu.persona.live import LiveMessage, render_live
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import Cleaner, Cleanup, OutMessage
 from shizu.persona.run import base_weights, find_run, run_weights
-from shizu.train.chat_format import end_of_turn, render_prompt
+from shizu.chat.template import end_of_turn, render_prompt
 from shizu.workspace import Workspace
 
 Stop = Literal["end-of-turn", "other-speaker", "end"]

@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.persona.live import LiveMessage
 from shizu.persona.runtime import Done, Draft, Persona, Said
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shizu.ingest.discord_text import DISCORD_EPOCH_MS
+from shizu.chat.discord_markup import DISCORD_EPOCH_MS
 
 
 def snowflake_at(iso: str, low_bits: int = 0) -> int:

@@ -2,7 +2,7 @@
 
 Reads ``dataset/train.jsonl`` and ``val.jsonl`` (format: docs/dataset-format.md), checks each line's
 structure (system prompt first, user/assistant alternating, assistant last) with the file and line
-in every error, encodes each example with :mod:`shizu.train.chat_format`, and applies the sequence
+in every error, encodes each example with :mod:`shizu.chat.template`, and applies the sequence
 cutoff: an example longer than the cutoff is cut back to its last whole persona turn (never in the
 middle of a turn, so every supervised turn still ends with end-of-turn), and dropped only when not
 even its first persona turn fits.
@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from shizu.train.chat_format import Encoded, encode_for_training
-from shizu.train.errors import TrainError
+from shizu.chat.template import Encoded, encode_for_training
+from shizu.errors import TrainError
 
 ROLES = ("system", "user", "assistant")
 FORMAT_HINT = "The file is written by `shizu build`: rebuild it, or fix the line (format: docs/dataset-format.md)."

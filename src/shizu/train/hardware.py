@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 
 GiB = 1024**3
 BYTES_PER_WEIGHT = {"float32": 4.0, "bfloat16": 2.0, "float16": 2.0, "nf4": 0.6}  # nf4: 4 bits + scales

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shizu.train.chat_format import IGNORE_INDEX, Encoded
+from shizu.chat.template import IGNORE_INDEX, Encoded
 from shizu.train.dataset import Cutoff, Example
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 
 PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<|pad|>", "<pad>", "<|endoftext|>", "<unk>")
 

@@ -34,9 +34,9 @@ import shizu
 from shizu.config import TrainConfig
 from shizu.train import run_dir
 from shizu.train.base_model import BaseModel, resolve_base
-from shizu.train.chat_format import Encoded, end_of_turn
+from shizu.chat.template import Encoded, end_of_turn
 from shizu.train.dataset import Example, apply_cutoff, auto_cutoff, dataset_sha256, encode_examples, read_examples
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
 from shizu.train.progress import RichProgress, SaveOnInterrupt

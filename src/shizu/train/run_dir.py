@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 
 PARTIAL_SUFFIX = ".partial"
 RESOLVED_FILE = "resolved.json"

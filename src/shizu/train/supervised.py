@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from transformers import DataCollatorForSeq2Seq
 
-from shizu.train.chat_format import IGNORE_INDEX
+from shizu.chat.template import IGNORE_INDEX
 
 
 class SupervisedCollator:

@@ -36,7 +36,7 @@ from shizu.collection.log import Exchange, ExchangeLog, SentMessage
 from shizu.config import Config
 from shizu.frontends.discord.commands import Status, format_status, help_text, parse_command
 from shizu.frontends.discord.context import Context, ContextReader, describe, is_command, place_of
-from shizu.frontends.discord.errors import DiscordError
+from shizu.errors import DiscordError
 from shizu.frontends.discord.outgoing import pause_before, prepare
 from shizu.frontends.discord.queue import Request, RequestQueue
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers

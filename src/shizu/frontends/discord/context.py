@@ -26,11 +26,11 @@ from datetime import timedelta
 
 import discord
 
-from shizu.build.media import clean_label, make_tag
-from shizu.build.render import Place
+from shizu.chat.media import clean_label, make_tag
+from shizu.chat.layout import Place
 from shizu.collection.log import ExchangeLog
 from shizu.config import Config
-from shizu.ingest.discord_text import render_raw_markup
+from shizu.chat.discord_markup import render_raw_markup
 from shizu.persona.live import LiveMessage
 
 _ROLE_RE = re.compile(r"<@&(\d+)>")

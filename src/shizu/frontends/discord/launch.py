@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from shizu.collection.log import ExchangeLog
 from shizu.frontends.discord.bot import PORTAL, DiscordBot
-from shizu.frontends.discord.errors import DiscordError
+from shizu.errors import DiscordError
 from shizu.persona.runtime import Persona
 from shizu.workspace import Workspace
 

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from shizu.frontends.web import blind_api, openai_api, page_api
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.site import Site
 
 STATIC = Path(__file__).parent / "static"

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from fastapi import Request
 
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.site import site_of
 
 COOKIE = "shizu_key"

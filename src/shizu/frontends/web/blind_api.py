@@ -22,7 +22,7 @@ from shizu.errors import ShizuError
 from shizu.eval.heldout import HeldOutTurn
 from shizu.frontends.web.auth import require_key
 from shizu.frontends.web.blind import BlindTest, QuestionError
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.models import ServedModel
 from shizu.frontends.web.site import site_of
 from shizu.frontends.web.streaming import opened

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shizu.build.render import clean_name
+from shizu.chat.layout import clean_name
 from shizu.config import ServeConfig
-from shizu.frontends.web.errors import bad_request
+from shizu.frontends.web.http_errors import bad_request
 from shizu.persona import LiveMessage
 
 IGNORED_ROLES = ("system", "developer")
@@ -44,7 +44,7 @@ class Incoming:
 def to_history(messages: Sequence[Incoming], persona: str, default_speaker: str, now: datetime) -> list[LiveMessage]:
     """The conversation in ``messages`` as live messages, all stamped ``now`` (requests carry no times).
 
-    Raises a 400 :class:`~shizu.frontends.web.errors.ApiError` for a role the API does not
+    Raises a 400 :class:`~shizu.frontends.web.http_errors.ApiError` for a role the API does not
     accept, or when nothing is left to answer.
     """
     own = clean_name(persona).casefold()

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
 from shizu.frontends.web.generation import GenerationQueue
 from shizu.persona import Done, Event, LiveMessage, Persona, Reply

@@ -33,7 +33,7 @@ from shizu.config import GenerationConfig
 from shizu.frontends.web import models
 from shizu.frontends.web.auth import require_key
 from shizu.frontends.web.conversation import Incoming, check_limits, check_max_tokens, to_history
-from shizu.frontends.web.errors import bad_request
+from shizu.frontends.web.http_errors import bad_request
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse

@@ -27,12 +27,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
 from shizu.frontends.web.auth import require_key
 from shizu.frontends.web.conversation import check_limits
-from shizu.frontends.web.errors import ApiError, bad_request
+from shizu.frontends.web.http_errors import ApiError, bad_request
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 
-from shizu.frontends.web.errors import ServeError
+from shizu.errors import ServeError
 from shizu.frontends.web.models import load_models
 from shizu.frontends.web.site import Site
 from shizu.workspace import Workspace

@@ -9,7 +9,7 @@ from fastapi import Request
 
 from shizu.config import ServeConfig
 from shizu.frontends.web.blind import BlindTest
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.models import ServedModel
 from shizu.persona.media import MediaItem
 from shizu.workspace import Workspace

@@ -14,7 +14,7 @@ from typing import TypeVar
 from fastapi.sse import format_sse_event
 
 from shizu.errors import ShizuError
-from shizu.frontends.web.errors import ApiError
+from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.generation import Busy
 
 T = TypeVar("T")

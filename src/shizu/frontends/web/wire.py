@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from shizu.build.render import Place
+from shizu.chat.layout import Place
 from shizu.persona import OutMessage
 from shizu.persona.media import MediaItem
 

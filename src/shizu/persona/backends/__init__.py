@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shizu.config import GenerationConfig
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 
 
 class Backend(Protocol):

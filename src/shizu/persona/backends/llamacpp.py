@@ -38,7 +38,7 @@ from shizu.export.gguf_base import Precision
 from shizu.persona.backends import load_tokenizer
 from shizu.persona.backends.llamacpp_check import DOCS, Verdict, check
 from shizu.persona.backends.local import stop_token_ids
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 from shizu.persona.run import Weights
 from shizu.train.base_model import cache_root
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from shizu.config import GenerationConfig
 from shizu.persona.backends import load_tokenizer
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 
 
 class _Loaded:

@@ -21,7 +21,7 @@ from typing import Any
 
 from shizu.config import GenerationConfig
 from shizu.persona.backends import load_tokenizer
-from shizu.persona.errors import PersonaError
+from shizu.errors import PersonaError
 
 FIX_SERVER = 'Start the server, fix [generation] server in shizu.toml, or set server = "" to run the model here.'
 

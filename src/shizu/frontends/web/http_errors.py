@@ -1,4 +1,4 @@
-"""What the server answers when a request cannot be served, and what stops it from starting.
+"""What the server answers when a request cannot be served (HTTP error bodies, not user errors).
 
 HTTP errors use the OpenAI error body (``{"error": {"message", "type", "param", "code"}}``), which
 the ``openai`` client and chat UIs show to their users as they are; the web page reads the same.
@@ -7,13 +7,6 @@ the ``openai`` client and chat UIs show to their users as they are; the web page
 from __future__ import annotations
 
 from fastapi.responses import JSONResponse
-
-from shizu.errors import ShizuError
-
-
-class ServeError(ShizuError):
-    """``shizu serve`` cannot start as asked (for example: shared on the network without a key)."""
-
 
 class ApiError(Exception):
     """One HTTP error answer: status, a message for people, and the OpenAI error fields."""

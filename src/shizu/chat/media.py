@@ -1,4 +1,4 @@
-"""Media in chat messages: find them, label them, write them as tags, catalogue the persona's.
+"""Media in chat messages: find them, label them, write them as tags.
 
 Models cannot reproduce long URLs, so training text never contains one: every link, attachment,
 GIF and sticker becomes a short tag such as ``[gif: cat vibing]``. The persona's own media are
@@ -14,12 +14,12 @@ Catalogue labels are unique across the catalogue ("cat vibing", "cat vibing 2", 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
-from shizu.ingest.discord_text import is_gif_url
+from shizu.chat.discord_markup import is_gif_url
 from shizu.message import Embed, Message
 
 MediaKind = Literal["gif", "image", "video", "sticker", "file", "link"]
@@ -50,21 +50,6 @@ class MediaRef:
     url: str
     key: str  # identity in the catalogue (URL without expiring signature, or sticker id)
     local_path: str | None = None
-
-
-@dataclass(slots=True)
-class Entry:
-    """One catalogue item; ``count`` is how often the persona sent it."""
-
-    kind: MediaKind
-    label: str
-    url: str
-    local_path: str | None
-    count: int = 0
-
-    @property
-    def tag(self) -> str:
-        return make_tag(self.kind, self.label)
 
 
 def make_tag(kind: str, label: str) -> str:
@@ -204,74 +189,6 @@ def url_key(url: str) -> str:
     if (parts.hostname or "").lower() in _CDN_HOSTS:
         return f"{parts.scheme}://{parts.netloc}{parts.path}"
     return url.split("#", 1)[0]
-
-
-class Catalogue:
-    """The persona's media, keyed by item, with unique labels assigned on first sight.
-
-    ``url_is_safe`` screens each new URL (for example for PII in a query string); an unsafe item
-    still appears as a tag in the text but is never catalogued, so it can never be sent.
-    """
-
-    def __init__(self, url_is_safe: Callable[[str], bool] = lambda url: True) -> None:
-        self._entries: dict[str, Entry] = {}
-        self._labels: set[str] = set()
-        self._withheld: set[str] = set()
-        self._url_is_safe = url_is_safe
-        self.emoji: dict[str, list] = {}  # name -> [id, count]
-
-    def tag(self, ref: MediaRef, persona: bool) -> str:
-        """The tag for ``ref`` in the text; the persona's items are catalogued and counted."""
-        entry = self._entries.get(ref.key)
-        if persona and entry is None and ref.key not in self._withheld:
-            if ref.url and self._url_is_safe(ref.url):
-                entry = self._add(ref)
-            else:
-                self._withheld.add(ref.key)
-        if entry is None:
-            return make_tag(ref.kind, ref.label)
-        if persona:
-            entry.count += 1
-            if entry.local_path is None and ref.local_path:
-                entry.local_path = ref.local_path
-        return entry.tag
-
-    def add_emoji(self, name: str, emoji_id: str) -> None:
-        seen = self.emoji.setdefault(name, [emoji_id, 0])
-        seen[1] += 1
-
-    @property
-    def withheld(self) -> int:
-        """Items the persona sent that were kept out of the catalogue by ``url_is_safe``."""
-        return len(self._withheld)
-
-    def entries(self) -> list[Entry]:
-        """Most-sent first, then in the order first sent."""
-        return sorted(self._entries.values(), key=lambda e: -e.count)
-
-    def to_json(self) -> dict:
-        return {
-            "items": [
-                {"kind": e.kind, "label": e.label, "tag": e.tag, "url": e.url, "local_path": e.local_path,
-                 "count": e.count}
-                for e in self.entries()
-            ],
-            "emoji": [
-                {"name": name, "id": emoji_id, "count": count}
-                for name, (emoji_id, count) in sorted(self.emoji.items(), key=lambda kv: (-kv[1][1], kv[0]))
-            ],
-        }
-
-    def _add(self, ref: MediaRef) -> Entry:
-        label = ref.label
-        n = 2
-        while label in self._labels:
-            label = f"{ref.label} {n}"
-            n += 1
-        self._labels.add(label)
-        entry = Entry(kind=ref.kind, label=label, url=ref.url, local_path=ref.local_path)
-        self._entries[ref.key] = entry
-        return entry
 
 
 def _words(text: str) -> list[str]:

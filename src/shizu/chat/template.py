@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shizu.train.errors import TrainError
+from shizu.errors import TrainError
 
 IGNORE_INDEX = -100  # label value that PyTorch's cross-entropy (and transformers) skip
 
