@@ -22,7 +22,8 @@ from shizu.errors import ExportError
 from shizu.export.modelfile import chat_layout, modelfile
 from shizu.export.pipeline import base_gguf, export_gguf, gguf_files
 from shizu.errors import PersonaError
-from shizu.persona.run import Weights, run_weights
+from shizu.persona.run import run_weights
+from shizu.runs import Weights
 from shizu.workspace import Workspace
 
 

@@ -37,7 +37,7 @@ def test_merged_model_gives_the_adapters_logits(tmp_path: Path) -> None:
 
 
 def test_merging_needs_a_run(tmp_path: Path) -> None:
-    from shizu.persona.run import Weights
+    from shizu.runs import Weights
 
     weights = Weights(base=tmp_path, base_name="b", adapter=None, tokenizer_dir=tmp_path, run=None)
     with pytest.raises(ExportError, match=r"There is no adapter to merge \(the base model alone was chosen\)"):

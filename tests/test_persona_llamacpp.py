@@ -24,7 +24,8 @@ from shizu.persona import LiveMessage, Persona
 from shizu.persona.backends.llamacpp import LlamaCppBackend
 from shizu.persona.backends.local import LocalBackend
 from shizu.errors import PersonaError
-from shizu.persona.run import Weights, run_weights
+from shizu.persona.run import run_weights
+from shizu.runs import Weights
 from shizu.workspace import Workspace
 
 pytestmark = pytest.mark.native  # loads llama.cpp: run in a child process (tests/native_isolation.py)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from shizu.train import run_dir
+from shizu import runs as run_dir
 from shizu.errors import TrainError
 from shizu.train.recipe import TrainOptions, train
 from shizu.workspace import Workspace

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from shizu.console import console, err_console, print_json
 from shizu.errors import ShizuError
 from shizu.workspace import Workspace
 
@@ -23,8 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 WorkspaceOpt = Annotated[
     Optional[Path],
@@ -34,12 +32,6 @@ WorkspaceOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON summary instead.")]
-
-
-def print_json(data: object) -> None:
-    import msgspec
-
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data)).decode() + "\n")
 
 
 @app.command()
@@ -283,7 +275,8 @@ def export(
     from shizu.export.gguf_base import Precision
     from shizu.export.pipeline import GGUF_DIR, MERGED_DIR, export_gguf, export_merged
     from shizu.errors import PersonaError
-    from shizu.persona.run import find_run, run_weights
+    from shizu.persona.run import run_weights
+    from shizu.runs import find_run
 
     if not (gguf or merged):
         raise typer.BadParameter("choose --gguf, --merged or both", param_hint="--gguf/--merged")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from shizu.errors import TrainError
+from shizu.errors import PersonaError, TrainError
 
 IGNORE_INDEX = -100  # label value that PyTorch's cross-entropy (and transformers) skip
 
@@ -123,3 +124,16 @@ def encode_for_training(tokenizer: Any, messages: Sequence[Message], eot: str | 
             labels[j] = ids[j]
     turn_ends.extend([len(ids)] * (len(spans) - len(turn_ends)))
     return Encoded(input_ids=ids, labels=labels, turn_ends=turn_ends)
+
+
+def load_tokenizer(folder: Path) -> Any:
+    """The tokenizer (with its chat template) saved in ``folder``: a run folder or a base model."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(folder)
+    except (OSError, ValueError) as exc:
+        raise PersonaError(
+            f"Cannot load the tokenizer from {folder}: {exc}",
+            hint="The run folder or base model folder is incomplete; train again or check the path.",
+        ) from None

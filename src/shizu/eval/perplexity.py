@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from shizu.persona.backends import load_tokenizer
+from shizu.chat.template import load_tokenizer
 from shizu.persona.backends.local import pick_device
-from shizu.persona.run import Weights
+from shizu.runs import Weights
 from shizu.chat.template import IGNORE_INDEX, Encoded, end_of_turn
 from shizu.train.dataset import Example, apply_cutoff, encode_examples
 

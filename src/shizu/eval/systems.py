@@ -21,7 +21,8 @@ from shizu.errors import EvalError
 from shizu.persona import Persona
 from shizu.persona.backends.local import LocalBackend
 from shizu.persona.media import MediaCatalogue
-from shizu.persona.run import Weights, base_weights, find_run, run_weights
+from shizu.persona.run import base_weights, run_weights
+from shizu.runs import Weights, find_run
 from shizu.persona.runtime import persona_name
 from shizu.workspace import Workspace
 

@@ -34,8 +34,8 @@ from shizu.export.gguf_lora import ADAPTER_WEIGHTS, read_lora, write_lora
 from shizu.export.hf_weights import shapes
 from shizu.export.merged import write_merged
 from shizu.export.modelfile import chat_layout, modelfile
-from shizu.persona.backends import load_tokenizer
-from shizu.persona.run import Weights
+from shizu.chat.template import load_tokenizer
+from shizu.runs import Weights
 from shizu.train.base_model import SOURCE_FILE, cache_root
 
 GGUF_DIR = "gguf"

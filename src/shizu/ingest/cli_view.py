@@ -34,7 +34,7 @@ def run_ingest(ws: Workspace, paths: list[Path], console: Console, as_json: bool
         stored = store.count()
 
     if as_json:
-        from shizu.cli import print_json
+        from shizu.console import print_json
 
         print_json({
             "files": [_report_json(r) for r in reports],

@@ -11,20 +11,10 @@ from pathlib import Path
 
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
 from shizu.ingest.base import FileReport, Importer
+from shizu.ingest.formats import importers
 from shizu.ingest.source import Source, is_zip, zip_members
 from shizu.ingest.worker import ReadWorker, worth_a_worker
 from shizu.store import MessageStore, SourceRows
-
-
-def importers() -> list[Importer]:
-    """Every supported format, most specific first."""
-    from shizu.ingest.data_package import DataPackageImporter
-    from shizu.ingest.dce_csv import DceCsvImporter
-    from shizu.ingest.dce_json import DceJsonImporter
-    from shizu.ingest.telegram import TelegramImporter
-    from shizu.ingest.whatsapp import WhatsAppImporter
-
-    return [DceJsonImporter(), DceCsvImporter(), DataPackageImporter(), TelegramImporter(), WhatsAppImporter()]
 
 
 def sniff(source: Source, candidates: list[Importer]) -> Importer | None:

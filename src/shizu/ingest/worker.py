@@ -151,7 +151,7 @@ class ReadWorker:
 
 def serve(requests: Connection, results: Connection) -> None:
     """The worker's loop: read each requested source and send its rows, then its summary."""
-    from shizu.ingest.pipeline import importers
+    from shizu.ingest.formats import importers
 
     by_format = {importer.format: importer for importer in importers()}
     while True:

@@ -9,45 +9,12 @@ the run's own ``[train] base`` setting and must have the same weights hash.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from shizu.errors import PersonaError
+from shizu.runs import ADAPTER_FILE, META_FILE, TOKENIZER_FILE, Weights, read_meta
 from shizu.train.base_model import resolve_base
-
-META_FILE = "meta.json"
-ADAPTER_FILE = "adapter_config.json"
-TOKENIZER_FILE = "tokenizer_config.json"
-
-
-@dataclass(frozen=True)
-class Weights:
-    """A base model folder, the adapter on top (``None``: base alone) and the tokenizer to use."""
-
-    base: Path
-    base_name: str
-    adapter: Path | None
-    tokenizer_dir: Path
-    run: str | None  # the run's name, when there is one
-
-
-def find_run(runs_dir: Path, name: str | None) -> Path | None:
-    """``runs/<name>/``, or the most recently finished run; ``None`` when there is none."""
-    if name:
-        path = runs_dir / name
-        if not (path / META_FILE).is_file():
-            raise PersonaError(
-                f"No finished run named {name!r} in {runs_dir}",
-                hint=f"Pick one of: {', '.join(_finished(runs_dir)) or 'none yet (train one with `shizu train`)'}.",
-            )
-        return path
-    runs = _finished(runs_dir)
-    if not runs:
-        return None
-    return max((runs_dir / r for r in runs), key=lambda p: ((p / META_FILE).stat().st_mtime, p.name))
 
 
 def run_weights(path: Path, *, base_only: bool = False, say: Callable[[str], None] = lambda _: None) -> Weights:
@@ -78,19 +45,3 @@ def base_weights(spec: str, say: Callable[[str], None] = lambda _: None) -> Weig
     """The base model alone, from a ``[train] base`` spec (``""``: the embedded SmolLM2)."""
     resolved = resolve_base(spec, say=say)
     return Weights(base=resolved.path, base_name=resolved.name, adapter=None, tokenizer_dir=resolved.path, run=None)
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PersonaError(f"Cannot read {path / META_FILE}: {exc}", hint="Train the run again with `shizu train`.") from None
-    if not isinstance(meta, dict):
-        raise PersonaError(f"{path / META_FILE} is not a JSON object", hint="Train the run again with `shizu train`.")
-    return meta
-
-
-def _finished(runs_dir: Path) -> list[str]:
-    if not runs_dir.is_dir():
-        return []
-    return sorted(p.name for p in runs_dir.iterdir() if not p.name.startswith(".") and (p / META_FILE).is_file())

@@ -35,7 +35,8 @@ from shizu.persona.guards import Guard, stop_strings
 from shizu.persona.live import LiveMessage, render_live
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import Cleaner, Cleanup, OutMessage
-from shizu.persona.run import base_weights, find_run, run_weights
+from shizu.persona.run import base_weights, run_weights
+from shizu.runs import find_run
 from shizu.chat.template import end_of_turn, render_prompt
 from shizu.workspace import Workspace
 

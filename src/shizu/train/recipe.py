@@ -32,7 +32,8 @@ from rich.markup import escape
 
 import shizu
 from shizu.config import TrainConfig
-from shizu.train import run_dir
+from shizu import runs
+from shizu.train.loss_curve import write_curves
 from shizu.train.base_model import BaseModel, resolve_base
 from shizu.chat.template import Encoded, end_of_turn
 from shizu.train.dataset import Example, apply_cutoff, auto_cutoff, dataset_sha256, encode_examples, read_examples
@@ -142,8 +143,8 @@ def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult
     }
     interrupt, progress = SaveOnInterrupt(console), RichProgress(console)
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
-        partial = run_dir.partial_dir(ws.runs_dir, name) if resumed else run_dir.start_run(ws.runs_dir, name, resolved)
-        checkpoint = run_dir.latest_checkpoint(partial) if resumed else None
+        partial = runs.partial_dir(ws.runs_dir, name) if resumed else runs.start_run(ws.runs_dir, name, resolved)
+        checkpoint = runs.latest_checkpoint(partial) if resumed else None
         if resumed:
             say(f"  continuing from {checkpoint.name}" if checkpoint else "  no complete checkpoint yet: starting from step 0")
         trainer = Trainer(
@@ -178,7 +179,7 @@ def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult
             metrics["final_val_loss"] = trainer.evaluate()["eval_loss"]
 
     # 7. Finish: the run folder appears complete or not at all.
-    incoming = run_dir.incoming_dir(ws.runs_dir, name) if is_main else ws.runs_dir / f".{name}.incoming"
+    incoming = runs.incoming_dir(ws.runs_dir, name) if is_main else ws.runs_dir / f".{name}.incoming"
     trainer.accelerator.wait_for_everyone()
     if trainer.is_fsdp_enabled:  # gather the sharded adapter into one ordinary PEFT adapter
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
@@ -189,7 +190,7 @@ def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult
     for clutter in ("training_args.bin", "README.md"):  # a pickle and an empty model card; meta.json says it all
         (incoming / clutter).unlink(missing_ok=True)
     meta = _meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics)
-    final = run_dir.finish_run(partial, incoming, name, meta, state.log_history)
+    final = runs.finish_run(partial, incoming, name, write_curves(incoming, name, meta, state.log_history))
     return TrainResult(name=name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
 
 
@@ -204,8 +205,8 @@ def _settings(ws: Workspace, options: TrainOptions) -> tuple[TrainConfig, str, d
         if given:
             flags = ", ".join(overrides[key][0] for key in given)
             raise TrainError(f"--resume continues a run with its own settings; it cannot take {flags}", hint="Drop those flags, or start a new run.")
-        partial = run_dir.find_resumable(ws.runs_dir, options.name)
-        resolved = run_dir.read_resolved(partial)
+        partial = runs.find_resumable(ws.runs_dir, options.name)
+        resolved = runs.read_resolved(partial)
         return msgspec.convert(resolved["config"], TrainConfig), resolved["name"], resolved
     if options.epochs is not None:
         given.setdefault("steps", 0)  # --epochs means "train by epochs" even when shizu.toml sets steps

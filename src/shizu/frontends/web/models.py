@@ -16,7 +16,7 @@ from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
 from shizu.frontends.web.generation import GenerationQueue
 from shizu.persona import Done, Event, LiveMessage, Persona, Reply
-from shizu.persona.run import META_FILE, find_run
+from shizu.runs import META_FILE, find_run
 from shizu.workspace import Workspace
 
 BASE_MODEL = "base"

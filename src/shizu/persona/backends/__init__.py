@@ -18,11 +18,9 @@ Backends load lazily: nothing heavy happens before :meth:`Backend.prepare` or th
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from shizu.config import GenerationConfig
-from shizu.errors import PersonaError
 
 
 class Backend(Protocol):
@@ -49,16 +47,3 @@ class Backend(Protocol):
         (the runtime's guard cuts the text either way).
         """
         ...
-
-
-def load_tokenizer(folder: Path) -> Any:
-    """The tokenizer (with its chat template) saved in ``folder``: a run folder or a base model."""
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(folder)
-    except (OSError, ValueError) as exc:
-        raise PersonaError(
-            f"Cannot load the tokenizer from {folder}: {exc}",
-            hint="The run folder or base model folder is incomplete; train again or check the path.",
-        ) from None

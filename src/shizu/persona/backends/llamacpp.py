@@ -35,11 +35,11 @@ from typing import Any
 
 from shizu.config import GenerationConfig
 from shizu.export.gguf_base import Precision
-from shizu.persona.backends import load_tokenizer
+from shizu.chat.template import load_tokenizer
 from shizu.persona.backends.llamacpp_check import DOCS, Verdict, check
 from shizu.persona.backends.local import stop_token_ids
 from shizu.errors import PersonaError
-from shizu.persona.run import Weights
+from shizu.runs import Weights
 from shizu.train.base_model import cache_root
 
 N_CTX = 4096  # room for the longest prompt the runtime renders plus a reply

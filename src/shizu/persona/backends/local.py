@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shizu.config import GenerationConfig
-from shizu.persona.backends import load_tokenizer
+from shizu.chat.template import load_tokenizer
 from shizu.errors import PersonaError
 
 

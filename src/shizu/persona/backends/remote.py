@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shizu.config import GenerationConfig
-from shizu.persona.backends import load_tokenizer
+from shizu.chat.template import load_tokenizer
 from shizu.errors import PersonaError
 
 FIX_SERVER = 'Start the server, fix [generation] server in shizu.toml, or set server = "" to run the model here.'

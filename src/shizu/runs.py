@@ -1,11 +1,14 @@
-"""The run folder: ``runs/<name>/`` appears complete or not at all.
+"""The run folder (``runs/<name>/``): written by training, read by the persona, export and eval.
 
-While training, everything lives in ``runs/<name>.partial/``: ``resolved.json`` (the settings the
-run was started with, so ``--resume`` reaches the same final step) and the Trainer's
-``checkpoint-<step>/`` folders. At the end the adapter, tokenizer, ``meta.json`` and ``loss.png``
-are written to a hidden temporary folder that is renamed to ``runs/<name>/`` in one step, and the
-partial folder is removed. A run killed at any point leaves either a resumable partial folder or
-a finished run, never a half-written one.
+A finished run holds the PEFT adapter (``adapter_config.json`` + weights), the tokenizer as
+trained (its chat template and pad token) and ``meta.json`` (the base model's folder and weights
+hash, the settings, the loss curves), plus ``loss.png``. It appears complete or not at all: while
+training, everything lives in ``runs/<name>.partial/`` (``resolved.json``: the settings the run
+was started with, so ``--resume`` reaches the same final step, and the Trainer's
+``checkpoint-<step>/`` folders); at the end the run is assembled in a hidden ``.<name>.incoming/``
+folder renamed to ``runs/<name>/`` in one step, and the partial folder is removed. A run killed at
+any point leaves either a resumable partial folder or a finished run, never a half-written one.
+Unfinished runs are never picked by :func:`find_run`.
 """
 
 from __future__ import annotations
@@ -13,17 +16,31 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shizu.errors import TrainError
+from shizu.errors import PersonaError, TrainError
 
 PARTIAL_SUFFIX = ".partial"
 RESOLVED_FILE = "resolved.json"
 META_FILE = "meta.json"
 LOSS_PLOT = "loss.png"
+ADAPTER_FILE = "adapter_config.json"
+TOKENIZER_FILE = "tokenizer_config.json"
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A base model folder, the adapter on top (``None``: base alone) and the tokenizer to use."""
+
+    base: Path
+    base_name: str
+    adapter: Path | None
+    tokenizer_dir: Path
+    run: str | None  # the run's name, when there is one
 
 
 def partial_dir(runs_dir: Path, name: str) -> Path:
@@ -76,35 +93,6 @@ def latest_checkpoint(partial: Path) -> Path | None:
     return None
 
 
-def loss_curves(log_history: list[dict[str, Any]]) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-    """(step, training loss) and (step, validation loss) pairs from the Trainer's log history."""
-    train = [(entry["step"], entry["loss"]) for entry in log_history if "loss" in entry]
-    val = [(entry["step"], entry["eval_loss"]) for entry in log_history if "eval_loss" in entry]
-    return train, val
-
-
-def plot_loss(train: list[tuple[int, float]], val: list[tuple[int, float]], path: Path, title: str) -> None:
-    """Write the loss curve as a PNG (matplotlib, headless)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    if train:
-        ax.plot(*zip(*train), label="training loss", linewidth=1)
-    if val:
-        ax.plot(*zip(*val), "o-", label="validation loss")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss (persona turns)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
 def incoming_dir(runs_dir: Path, name: str) -> Path:
     """An empty hidden folder the finished run is assembled in before its rename."""
     incoming = runs_dir / f".{name}.incoming"
@@ -113,13 +101,42 @@ def incoming_dir(runs_dir: Path, name: str) -> Path:
     return incoming
 
 
-def finish_run(partial: Path, incoming: Path, name: str, meta: dict[str, Any], history: list[dict[str, Any]]) -> Path:
-    """Add meta.json and loss.png to the assembled run, rename it into place, drop the partial folder."""
-    train, val = loss_curves(history)
-    meta = {**meta, "loss_curve": [{"step": s, "loss": v} for s, v in train], "val_loss_curve": [{"step": s, "loss": v} for s, v in val]}
+def finish_run(partial: Path, incoming: Path, name: str, meta: dict[str, Any]) -> Path:
+    """Write meta.json into the assembled run, rename it into place, drop the partial folder."""
     (incoming / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    plot_loss(train, val, incoming / LOSS_PLOT, title=f"shizu train: {name}")
     final = partial.parent / name
     incoming.rename(final)
     shutil.rmtree(partial, ignore_errors=True)
     return final
+
+
+def find_run(runs_dir: Path, name: str | None) -> Path | None:
+    """``runs/<name>/``, or the most recently finished run; ``None`` when there is none."""
+    if name:
+        path = runs_dir / name
+        if not (path / META_FILE).is_file():
+            raise PersonaError(
+                f"No finished run named {name!r} in {runs_dir}",
+                hint=f"Pick one of: {', '.join(finished_runs(runs_dir)) or 'none yet (train one with `shizu train`)'}.",
+            )
+        return path
+    runs = finished_runs(runs_dir)
+    if not runs:
+        return None
+    return max((runs_dir / r for r in runs), key=lambda p: ((p / META_FILE).stat().st_mtime, p.name))
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PersonaError(f"Cannot read {path / META_FILE}: {exc}", hint="Train the run again with `shizu train`.") from None
+    if not isinstance(meta, dict):
+        raise PersonaError(f"{path / META_FILE} is not a JSON object", hint="Train the run again with `shizu train`.")
+    return meta
+
+
+def finished_runs(runs_dir: Path) -> list[str]:
+    if not runs_dir.is_dir():
+        return []
+    return sorted(p.name for p in runs_dir.iterdir() if not p.name.startswith(".") and (p / META_FILE).is_file())
