@@ -107,7 +107,7 @@ def _phase(phase: str, root: Path) -> dict:
         with ws.open_store() as store:
             result["messages"] = sum(1 for _ in store.iter_messages())
     else:
-        from shizu.build.pipeline import build_dataset
+        from shizu.dataset.pipeline import build_dataset
 
         marks: list[tuple[float, float]] = []
         report = build_dataset(ws, progress=lambda n: marks.append((time.perf_counter(), time.process_time()))).report

@@ -203,7 +203,7 @@ def _shizu_trainer(model: Any, tokenizer: Any, windows: list, plan: dict[str, An
     from transformers import Trainer
 
     from shizu.chat.template import end_of_turn
-    from shizu.train.dataset import Example, apply_cutoff, encode_examples
+    from shizu.train.encode import Example, apply_cutoff, encode_examples
     from shizu.train.hardware import BatchPlan, DevicePlan, Setting
     from shizu.train.recipe import add_lora, training_arguments
     from shizu.train.supervised import SupervisedCollator, supervised_loss

@@ -10,7 +10,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from shizu.cli import app
-from shizu.errors import BuildError
+from shizu.errors import DatasetError
 from shizu.message import Author, Channel, Message
 from shizu.workspace import Workspace
 
@@ -66,12 +66,12 @@ def test_build_json_summary_and_exports(tmp_path: Path) -> None:
 def test_unknown_export_and_unknown_me_are_user_errors(tmp_path: Path) -> None:
     ws = _ws(tmp_path, ["1"])
     result = _build(ws, "--export", "alpaca")
-    assert isinstance(result.exception, BuildError)
+    assert isinstance(result.exception, DatasetError)
     assert result.exception.message == "Unknown export format 'alpaca'."
     assert result.exception.hint == "Use one of: openai, sharegpt."
     ws = _ws(tmp_path / "other", [])
     result = _build(ws)
-    assert isinstance(result.exception, BuildError)
+    assert isinstance(result.exception, DatasetError)
     assert result.exception.hint.splitlines()[1:] == [
         '  me = ["1"]   # Mika',
         "The authors with the most messages in the store:",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shizu.build.conversations import Line, locate, reply_context, segment
-from shizu.build.names import Names
-from shizu.build.windows import plan_windows
+from shizu.dataset.conversations import Line, locate, reply_context, segment
+from shizu.dataset.names import Names
+from shizu.dataset.windows import plan_windows
 
 
 def _line(mid: str, author: str, ts: float, text: str = "x", reply_to: str | None = None) -> Line:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shizu.build.catalogue import Catalogue
+from shizu.dataset.catalogue import Catalogue
 from shizu.chat.media import MediaRef, link_ref, message_refs, split_text, url_key
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 

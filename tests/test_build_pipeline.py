@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shizu.build.pipeline import build_dataset
-from shizu.errors import BuildError
+from shizu.dataset.pipeline import build_dataset
+from shizu.errors import DatasetError
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 from shizu.workspace import Workspace
 
@@ -356,7 +356,7 @@ def test_exports_load_with_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_pii_is_redacted_and_reported(tmp_path: Path) -> None:
-    pytest.importorskip("shizu.build.privacy")
+    pytest.importorskip("shizu.dataset.privacy")
     chat = Chat()
     chat.say(DM, AL, 0, "mail me at alice@example.com or call +1 415 555 0132")
     chat.say(DM, ME, 1, "ok mine is mika@example.org https://discord.com/api/webhooks/123456789012345678/Xy9_abcDEF-ghiJKL0123mnoPQRstuVWX")
@@ -379,7 +379,7 @@ def test_zero_examples_names_the_stage(tmp_path: Path) -> None:
     chat.say(GENERAL, BOT, 0, "beep")
     chat.say(GENERAL, ME, 1, "!help")
     ws = make_ws(tmp_path / "a", chat)
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(DatasetError) as err:
         build_dataset(ws)
     assert err.value.message == "No examples: all 2 messages were filtered out (bot 1, command 1)."
     assert "command_prefixes" in err.value.hint and "--write-dropped" in err.value.hint
@@ -388,7 +388,7 @@ def test_zero_examples_names_the_stage(tmp_path: Path) -> None:
     chat.say(GENERAL, AL, 0, "hello")
     chat.say(GENERAL, ME, 1, "!help")
     ws = make_ws(tmp_path / "b", chat)
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(DatasetError) as err:
         build_dataset(ws)
     assert err.value.message == "No examples: all 1 of your messages (ids 1) were filtered out (command 1)."
 
@@ -396,7 +396,7 @@ def test_zero_examples_names_the_stage(tmp_path: Path) -> None:
     chat.say(DM, ME, 0, "talking to myself")
     chat.say(GENERAL, AL, 0, "hello?")
     ws = make_ws(tmp_path / "c", chat)
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(DatasetError) as err:
         build_dataset(ws)
     assert err.value.message == (
         "No examples: in all 2 conversations either you speak alone (no-context: 1) or not at all (no-persona-turn: 1)."
@@ -413,7 +413,7 @@ def test_a_failed_build_keeps_the_previous_dataset(tmp_path: Path) -> None:
     before = (ws.dataset_dir / "train.jsonl").read_bytes()
     ws.config_path.write_text(ws.config_path.read_text().replace("[build]", "[build]\nmax_context_tokens = 32"))
     ws = Workspace(ws.root)
-    with pytest.raises(BuildError, match="max_context_tokens"):
+    with pytest.raises(DatasetError, match="max_context_tokens"):
         build_dataset(ws)
     assert (ws.dataset_dir / "train.jsonl").read_bytes() == before
 
@@ -424,7 +424,7 @@ def test_me_errors_list_the_top_authors(tmp_path: Path) -> None:
         chat.say(GENERAL, AL, minute, f"a{minute}")
     chat.say(GENERAL, BO, 5, "b")
     ws = make_ws(tmp_path / "a", chat, me=())
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(DatasetError) as err:
         build_dataset(ws)
     assert err.value.message.startswith("Shizu does not know which messages are yours")
     assert err.value.hint.splitlines()[1:] == [
@@ -434,13 +434,13 @@ def test_me_errors_list_the_top_authors(tmp_path: Path) -> None:
         "  3  Bob (bob)  1 message",
     ]
     ws = make_ws(tmp_path / "b", chat, me=("777",))
-    with pytest.raises(BuildError, match=r"None of your ids \(777\) wrote a message"):
+    with pytest.raises(DatasetError, match=r"None of your ids \(777\) wrote a message"):
         build_dataset(ws)
     ws = make_ws(tmp_path / "c", Chat())
-    with pytest.raises(BuildError, match="is empty"):
+    with pytest.raises(DatasetError, match="is empty"):
         build_dataset(ws)
     ws = make_ws(tmp_path / "d", chat, me=("2",), privacy={"opt_out": ["2"]})
-    with pytest.raises(BuildError, match="is in \\[privacy\\] opt_out"):
+    with pytest.raises(DatasetError, match="is in \\[privacy\\] opt_out"):
         build_dataset(ws)
 
 
@@ -470,7 +470,7 @@ def test_an_unwritable_dropped_file_is_a_user_error(tmp_path: Path) -> None:
     _sessions(chat, DM, 0)
     ws = make_ws(tmp_path, chat)
     (tmp_path / "taken").mkdir()
-    with pytest.raises(BuildError, match="Cannot write .*taken: Is a directory"):
+    with pytest.raises(DatasetError, match="Cannot write .*taken: Is a directory"):
         build_dataset(ws, write_dropped=tmp_path / "taken")
 
 

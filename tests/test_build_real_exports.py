@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shizu.build.pipeline import build_dataset
+from shizu.dataset.pipeline import build_dataset
 from shizu.ingest.pipeline import discover, ingest_sources
 from shizu.workspace import Workspace
 

@@ -11,7 +11,7 @@ from persona_helpers import save_tiny_run
 from shizu.eval.perplexity import TurnLoss, perplexity, score_systems
 from shizu.persona.run import run_weights
 from shizu.chat.template import IGNORE_INDEX, encode_for_training
-from shizu.train.dataset import Example
+from shizu.train.encode import Example
 from shizu.workspace import Workspace
 
 SYSTEM = {"role": "system", "content": "You are Mika, chatting on Discord in a direct message with Alice."}

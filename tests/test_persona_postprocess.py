@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shizu.build.catalogue import Catalogue
+from shizu.dataset.catalogue import Catalogue
 from shizu.chat.media import MediaRef, link_ref
 from shizu.errors import ShizuError
 from shizu.persona.media import MediaCatalogue, MediaItem

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shizu.build.privacy import PII_TYPES, PLACEHOLDERS, Redactor, RedactResult
+from shizu.dataset.privacy import PII_TYPES, PLACEHOLDERS, Redactor, RedactResult
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "pii"
 REAL_EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports"

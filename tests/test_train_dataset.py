@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shizu.chat.template import IGNORE_INDEX, Encoded
-from shizu.train.dataset import apply_cutoff, auto_cutoff, dataset_sha256, read_examples
+from shizu.dataset.reader import dataset_sha256, read_examples
+from shizu.train.encode import apply_cutoff, auto_cutoff
 from shizu.errors import TrainError
 from tiny_model import conversation, row
 

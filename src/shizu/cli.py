@@ -103,7 +103,7 @@ def build(
     ] = None,
 ) -> None:
     """Build the training set (dataset/) from the store: conversations, filters, media catalogue, report."""
-    from shizu.build.cli_view import run_build
+    from shizu.dataset.cli_view import run_build
 
     ws = Workspace.find(workspace)
     ws.config

@@ -47,7 +47,7 @@ class UnknownFormatError(IngestError):
     """No importer recognises a file's content."""
 
 
-class BuildError(ShizuError):
+class DatasetError(ShizuError):
     """The training set cannot be built (for example, no examples survive the filters)."""
 
 

@@ -31,7 +31,7 @@ from shizu.chat.layout import Place, Situation, split_burst, system_prompt
 from shizu.errors import EvalError
 from shizu.message import ChannelKind
 from shizu.persona.live import LiveMessage
-from shizu.train.dataset import Example, read_examples
+from shizu.dataset.reader import Example, read_examples
 
 T = TypeVar("T")
 REBUILD = "Rebuild the dataset with `shizu build` (format: docs/dataset-format.md)."

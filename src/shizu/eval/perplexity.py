@@ -25,7 +25,7 @@ from shizu.chat.template import load_tokenizer
 from shizu.persona.backends.local import pick_device
 from shizu.runs import Weights
 from shizu.chat.template import IGNORE_INDEX, Encoded, end_of_turn
-from shizu.train.dataset import Example, apply_cutoff, encode_examples
+from shizu.train.encode import Example, apply_cutoff, encode_examples
 
 BATCH_SIZE = 8
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shizu.chat.template import IGNORE_INDEX, Encoded
-from shizu.train.dataset import Cutoff, Example
+from shizu.train.encode import Cutoff, Example
 from shizu.errors import TrainError
 
 PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<|pad|>", "<pad>", "<|endoftext|>", "<unk>")

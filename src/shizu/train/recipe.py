@@ -36,7 +36,8 @@ from shizu import runs
 from shizu.train.loss_curve import write_curves
 from shizu.train.base_model import BaseModel, resolve_base
 from shizu.chat.template import Encoded, end_of_turn
-from shizu.train.dataset import Example, apply_cutoff, auto_cutoff, dataset_sha256, encode_examples, read_examples
+from shizu.dataset.reader import Example, dataset_sha256, read_examples
+from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
 from shizu.errors import TrainError
 from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad

@@ -2,10 +2,10 @@
 
 :class:`ExampleBuilder` does stages 1-3 of ``shizu build`` for each channel in turn (memory is
 bounded by the largest channel): messages are filtered with reason codes
-(:mod:`shizu.build.filters`) and turned into lines (media as tags, catalogued when the persona sent
-them; mentions and speakers renamed by :mod:`shizu.build.names`; PII redacted), grouped into
-conversations (:mod:`shizu.build.conversations`), cut into non-overlapping windows
-(:mod:`shizu.build.windows`) and rendered by the shared renderer (:mod:`shizu.chat.layout`).
+(:mod:`shizu.dataset.filters`) and turned into lines (media as tags, catalogued when the persona sent
+them; mentions and speakers renamed by :mod:`shizu.dataset.names`; PII redacted), grouped into
+conversations (:mod:`shizu.dataset.conversations`), cut into non-overlapping windows
+(:mod:`shizu.dataset.windows`) and rendered by the shared renderer (:mod:`shizu.chat.layout`).
 :meth:`ExampleBuilder.finish` then splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
 """
 
@@ -22,17 +22,17 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shizu.build import filters
-from shizu.build.conversations import Conversation, Line, Located, line_chars, locate, reply_context, segment
-from shizu.build.filters import MessageFilter
-from shizu.build.jsonl import encode_line
-from shizu.build.me import Persona
-from shizu.build.catalogue import Catalogue
+from shizu.dataset import filters
+from shizu.dataset.conversations import Conversation, Line, Located, line_chars, locate, reply_context, segment
+from shizu.dataset.filters import MessageFilter
+from shizu.dataset.jsonl import encode_line
+from shizu.dataset.me import Identity
+from shizu.dataset.catalogue import Catalogue
 from shizu.chat.media import MediaRef, has_link, message_refs, split_text
-from shizu.build.names import Names
+from shizu.dataset.names import Names
 from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
-from shizu.build.tally import Tally
-from shizu.build.windows import plan_windows
+from shizu.dataset.tally import Tally
+from shizu.dataset.windows import plan_windows
 from shizu.config import Config
 from shizu.message import Channel, Message
 
@@ -57,7 +57,7 @@ class Example(msgspec.Struct):
 class ExampleBuilder:
     """The streaming part: messages -> lines -> conversations -> examples in a temporary file."""
 
-    def __init__(self, config: Config, persona: Persona, known: dict[str, set[str]], tally: Tally, out: Path) -> None:
+    def __init__(self, config: Config, persona: Identity, known: dict[str, set[str]], tally: Tally, out: Path) -> None:
         self.cfg = config.build
         self.persona = persona
         self.me = frozenset(persona.ids)
@@ -75,7 +75,7 @@ class ExampleBuilder:
         )
         self.redactor = None
         if config.privacy.redact_pii:
-            from shizu.build.privacy import Redactor
+            from shizu.dataset.privacy import Redactor
 
             self.redactor = Redactor()
         self.catalogue = Catalogue(url_is_safe=self._url_is_safe)

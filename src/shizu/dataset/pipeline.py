@@ -1,8 +1,8 @@
 """``shizu build``: from the message store to ``dataset/`` (see ``docs/dataset-format.md``).
 
-The "me" check comes first (:mod:`shizu.build.me`); then :class:`~shizu.build.examples.ExampleBuilder`
+The "me" check comes first (:mod:`shizu.dataset.me`); then :class:`~shizu.dataset.examples.ExampleBuilder`
 streams the store into examples and splits them by time; then the media catalogue, the exports,
-the report and ``meta.json`` are written. Zero examples is a :class:`BuildError` naming the stage
+the report and ``meta.json`` are written. Zero examples is a :class:`DatasetError` naming the stage
 that removed everything and what to change.
 
 Everything is written into ``.dataset.partial/`` and swapped into place at the end, so a failed
@@ -22,12 +22,12 @@ from typing import IO, Any
 import msgspec
 
 import shizu
-from shizu.build import filters, store_facts
-from shizu.build.examples import CHARS_PER_TOKEN, ExampleBuilder
-from shizu.build.me import Persona, resolve_persona
-from shizu.build.tally import Tally
+from shizu.dataset import filters, store_facts
+from shizu.dataset.examples import CHARS_PER_TOKEN, ExampleBuilder
+from shizu.dataset.me import Identity, resolve_persona
+from shizu.dataset.tally import Tally
 from shizu.config import Config
-from shizu.errors import BuildError
+from shizu.errors import DatasetError
 from shizu.message import Message
 from shizu.workspace import Workspace
 
@@ -48,7 +48,7 @@ def build_dataset(
     exports: Iterable[str] = (),
     progress: Callable[[int], None] = lambda n: None,
 ) -> BuildResult:
-    """Build ``ws``'s dataset from its store; :class:`BuildError` when nothing usable comes out.
+    """Build ``ws``'s dataset from its store; :class:`DatasetError` when nothing usable comes out.
 
     ``progress`` is called with the number of messages read since the previous call, and with 0
     once every message has been turned into examples.
@@ -56,7 +56,7 @@ def build_dataset(
     exports = tuple(dict.fromkeys(exports))
     unknown = [e for e in exports if e not in EXPORT_FORMATS]
     if unknown:
-        raise BuildError(f"Unknown export format {unknown[0]!r}.", hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.")
+        raise DatasetError(f"Unknown export format {unknown[0]!r}.", hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.")
     config = ws.config
     final = ws.dataset_dir
     partial = ws.root / ".dataset.partial"
@@ -76,10 +76,10 @@ def build_dataset(
             progress(0)  # streaming is over (examples written; split, exports and report follow)
             store_meta = {"path": str(ws.db_path), "fingerprint": store_facts.fingerprint(store), "messages": total}
         if tally.stages["examples"] == 0:
-            raise BuildError(*_zero_examples(tally, persona, config, write_dropped))
+            raise DatasetError(*_zero_examples(tally, persona, config, write_dropped))
         files = builder.finish()
-        from shizu.build.exports import write_exports
-        from shizu.build.report import write_report
+        from shizu.dataset.exports import write_exports
+        from shizu.dataset.report import write_report
 
         for fmt in exports:
             write_exports(partial, fmt)
@@ -114,7 +114,7 @@ def _counted(messages: Iterator[Message], progress: Callable[[int], None], every
     progress(n)
 
 
-def _zero_examples(tally: Tally, persona: Persona, config: Config, dropped: Path | None) -> tuple[str, str]:
+def _zero_examples(tally: Tally, persona: Identity, config: Config, dropped: Path | None) -> tuple[str, str]:
     """(message, hint) naming the stage that removed everything and what to change."""
     see = (
         f" Every dropped item is listed in {dropped}." if dropped
@@ -159,7 +159,7 @@ def _open_for_writing(path: Path) -> IO[bytes]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")
     except OSError as exc:
-        raise BuildError(
+        raise DatasetError(
             f"Cannot write {path}: {exc.strerror}.", hint="Pass --write-dropped a writable file path."
         ) from None
 

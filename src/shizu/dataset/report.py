@@ -15,11 +15,11 @@ from typing import Any
 
 import msgspec
 
-from shizu.build.filters import STAGES
-from shizu.build.me import Persona
-from shizu.build.catalogue import Catalogue
+from shizu.dataset.filters import STAGES
+from shizu.dataset.me import Identity
+from shizu.dataset.catalogue import Catalogue
 from shizu.chat.media import MEDIA_KINDS
-from shizu.build.tally import Tally
+from shizu.dataset.tally import Tally
 from shizu.config import Config
 
 TOP_ROWS = 30  # channels / partners listed
@@ -31,7 +31,7 @@ COUNT_KEYS = (
 )
 
 
-def write_report(out: Path, tally: Tally, persona: Persona, config: Config, catalogue: Catalogue) -> dict[str, Any]:
+def write_report(out: Path, tally: Tally, persona: Identity, config: Config, catalogue: Catalogue) -> dict[str, Any]:
     """Write ``report.json``, ``report.html`` and the plots into ``out``; return the report."""
     report = build_report(tally, persona, config, catalogue)
     (out / "report.json").write_bytes(msgspec.json.format(msgspec.json.encode(report)) + b"\n")
@@ -41,7 +41,7 @@ def write_report(out: Path, tally: Tally, persona: Persona, config: Config, cata
     return report
 
 
-def build_report(tally: Tally, persona: Persona, config: Config, catalogue: Catalogue) -> dict[str, Any]:
+def build_report(tally: Tally, persona: Identity, config: Config, catalogue: Catalogue) -> dict[str, Any]:
     import numpy as np
 
     tokens = np.frombuffer(tally.example_tokens, dtype=np.uint32)  # a build with no example stops before
@@ -52,7 +52,7 @@ def build_report(tally: Tally, persona: Persona, config: Config, catalogue: Cata
         by_kind[entry.kind] += 1
     pii_counts: dict[str, int] = {}
     if config.privacy.redact_pii:
-        from shizu.build.privacy import PII_TYPES
+        from shizu.dataset.privacy import PII_TYPES
 
         pii_counts = {t: tally.pii[t] for t in PII_TYPES}
     return {

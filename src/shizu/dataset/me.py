@@ -8,45 +8,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shizu.build.store_facts import AuthorCount, latest_label, message_counts, top_authors
-from shizu.errors import BuildError
+from shizu.dataset.store_facts import AuthorCount, latest_label, message_counts, top_authors
+from shizu.errors import DatasetError
 from shizu.store import MessageStore
 from shizu.workspace import Workspace, me_ids
 
 
 @dataclass(frozen=True, slots=True)
-class Persona:
+class Identity:
     ids: tuple[str, ...]
     name: str
 
 
-def resolve_persona(ws: Workspace, store: MessageStore) -> Persona:
-    """The persona's ids and name; :class:`BuildError` when "me" is unknown or wrote nothing."""
+def resolve_persona(ws: Workspace, store: MessageStore) -> Identity:
+    """The persona's ids and name; :class:`DatasetError` when "me" is unknown or wrote nothing."""
     if store.count() == 0:
-        raise BuildError(
+        raise DatasetError(
             f"The message store ({ws.db_path}) is empty.", hint="Run `shizu ingest PATH...` with your exports first."
         )
     ids = me_ids(ws, store)
     if not ids:
-        raise BuildError(
+        raise DatasetError(
             "Shizu does not know which messages are yours: [persona] me in shizu.toml is empty"
             " and no Discord data package was ingested.",
             hint=_pick_me_hint(ws, top_authors(store)),
         )
     counts = message_counts(store, ids)
     if not any(counts.values()):
-        raise BuildError(
+        raise DatasetError(
             f"None of your ids ({', '.join(ids)}) wrote a message in the store.",
             hint=_pick_me_hint(ws, top_authors(store)),
         )
     clash = sorted(set(ids) & set(ws.config.privacy.opt_out))
     if clash:
-        raise BuildError(
+        raise DatasetError(
             f"Your own id {', '.join(clash)} is in [privacy] opt_out, which would remove all your messages.",
             hint=f"Remove it from opt_out in {ws.config_path}.",
         )
     name = ws.config.persona.name or latest_label(store, ids) or "me"
-    return Persona(ids=tuple(ids), name=name)
+    return Identity(ids=tuple(ids), name=name)
 
 
 def _pick_me_hint(ws: Workspace, authors: list[AuthorCount]) -> str:

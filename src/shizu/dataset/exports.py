@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from shizu.build.jsonl import encode_line
+from shizu.dataset.jsonl import encode_line
 
 SPLITS = ("train", "val")
 _SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from shizu.build.pipeline import BuildResult, build_dataset
+from shizu.dataset.pipeline import BuildResult, build_dataset
 from shizu.workspace import Workspace
 
 

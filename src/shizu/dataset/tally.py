@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import msgspec
 
-from shizu.build.filters import STAGES
+from shizu.dataset.filters import STAGES
 
 PII_SAMPLES = 5
 RENDERED_SAMPLES = 3

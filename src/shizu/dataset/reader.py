@@ -1,0 +1,85 @@
+"""Reading the training set back: ``train.jsonl`` / ``val.jsonl`` as ``shizu build`` wrote them.
+
+The one reader of the dataset format (``docs/dataset-format.md``), used by training and the
+evaluation alike. A bad line is an error naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from shizu.errors import TrainError
+
+ROLES = ("system", "user", "assistant")
+FORMAT_HINT = "The file is written by `shizu build`: rebuild it, or fix the line (format: docs/dataset-format.md)."
+
+
+class _Message(msgspec.Struct):
+    role: str
+    content: str
+
+
+class _Row(msgspec.Struct):
+    id: str
+    messages: list[_Message]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One conversation window; ``where`` is ``file:line`` for error messages."""
+
+    id: str
+    where: str
+    messages: list[dict[str, str]]
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Every example in one JSONL file, or a :class:`TrainError` naming the first bad line."""
+    decoder = msgspec.json.Decoder(_Row)
+    examples = []
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        raise TrainError(f"{path} does not exist", hint="Run `shizu build` first: it writes dataset/train.jsonl and val.jsonl.") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            row = decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            raise TrainError(f"{where}: {exc}", hint=FORMAT_HINT) from None
+        problem = _structure_problem(row.messages)
+        if problem:
+            raise TrainError(f"{where} (example {row.id!r}): {problem}", hint=FORMAT_HINT)
+        examples.append(Example(id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages]))
+    return examples
+
+
+def _structure_problem(messages: Sequence[_Message]) -> str | None:
+    if not messages or messages[0].role != "system":
+        return "`messages[0]` must be the system prompt (role \"system\")"
+    for i, message in enumerate(messages[1:], 1):
+        if message.role not in ROLES[1:]:
+            return f"`messages[{i}].role` is {message.role!r}; after the system prompt only \"user\" and \"assistant\" are allowed"
+        if message.role == messages[i - 1].role:
+            return f"`messages[{i}]` repeats role {message.role!r}; user and assistant turns must alternate"
+    if messages[-1].role != "assistant":
+        return "the last message must be an assistant (persona) turn"
+    return None
+
+
+def dataset_sha256(*paths: Path) -> str:
+    """One hash over the dataset files (names and bytes), recorded in meta.json and checked on resume."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        if path.is_file():
+            with path.open("rb") as fh:
+                digest.update(bytes.fromhex(hashlib.file_digest(fh, "sha256").hexdigest()))
+    return digest.hexdigest()

@@ -1,0 +1,31 @@
+"""Optional dependencies: a command checks its extras first and says what to install.
+
+Shizu's core (ingest, stats, build) needs only the base install; training and the runtime need
+the ``train`` extra, and each frontend its own. Without this check a missing package would show
+up as a traceback deep inside the command, minutes in.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from shizu.errors import ShizuError
+
+# extra -> (import name, distribution name) of what it provides
+EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "train": (("torch", "torch"), ("transformers", "transformers"), ("peft", "peft"), ("accelerate", "accelerate")),
+    "serve": (("fastapi", "fastapi"), ("uvicorn", "uvicorn")),
+    "bot": (("discord", "discord.py"),),
+    "eval": (("sklearn", "scikit-learn"), ("scipy", "scipy"), ("sentence_transformers", "sentence-transformers")),
+}
+
+
+def require(command: str, *extras: str) -> None:
+    """Raise a :class:`ShizuError` naming every missing package of ``extras`` and the install line."""
+    missing = [dist for extra in extras for module, dist in EXTRAS[extra] if importlib.util.find_spec(module) is None]
+    if missing:
+        wanted = ",".join(extras)
+        raise ShizuError(
+            f"`{command}` needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            hint=f"Install the extra: pip install 'shizu[{wanted}]'",
+        )
