@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO := demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast venv browser clean
+.PHONY: demo test test-fast lint venv browser clean
 
 LLAMA_CPP_VERSION := 0.3.36
 
@@ -30,7 +30,12 @@ venv: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji)
 
-test: $(STAMP) browser
+# The layering (pyproject.toml's import contracts) and the style checks run before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) browser

@@ -108,8 +108,8 @@ def make_plan(ws_root: Path, count: int, threads: int) -> dict[str, Any]:
     """The prompts (rendered once, by the persona) and the files every variant needs."""
     from shizu.export.pipeline import gguf_files
     from shizu.persona.run import run_weights
-    from shizu.runs import find_run
     from shizu.persona.runtime import Persona
+    from shizu.runs import find_run
     from shizu.workspace import Workspace
 
     ws = Workspace(ws_root)

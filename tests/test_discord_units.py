@@ -13,7 +13,7 @@ import pytest
 from shizu.chat.layout import Place
 from shizu.config import ConfigError, DiscordConfig, parse_config, render_template
 from shizu.frontends.discord.commands import Status, format_status, parse_command
-from shizu.frontends.discord.context import describe, is_command
+from shizu.frontends.discord.context import is_command
 from shizu.errors import DiscordError
 from shizu.frontends.discord.launch import token_from_env
 from shizu.frontends.discord.outgoing import MAX_FILES, pause_before, prepare, resolve_emoji, split_message
@@ -199,9 +199,9 @@ def test_status_reports_queue_latency_and_backend() -> None:
 def test_build_commands_and_places_read_like_the_build() -> None:
     assert is_command("!play song", ("!", "/")) and is_command("/roll", ("!", "/"))
     assert not is_command("! not a command", ("!",)) and not is_command("hello!", ("!",))
-    assert describe(Place(kind="guild-text", channel="general", server="Cozy")) == "#general (Cozy)"
-    assert describe(Place(kind="dm"), "Ana") == "a direct message with Ana"
-    assert describe(Place(kind="thread", channel="plans", server="Cozy", parent="general")) == "the thread plans in #general (Cozy)"
+    assert Place(kind="guild-text", channel="general", server="Cozy").label() == "#general on Cozy"
+    assert Place(kind="dm").label("Ana") == "a direct message with Ana"
+    assert Place(kind="thread", channel="plans", server="Cozy", parent="general").label() == "the thread plans in #general on Cozy"
 
 
 def test_the_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

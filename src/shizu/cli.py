@@ -14,6 +14,7 @@ import typer
 
 from shizu.console import console, err_console, print_json
 from shizu.errors import ShizuError
+from shizu.extras import require
 from shizu.workspace import Workspace
 
 app = typer.Typer(
@@ -75,8 +76,8 @@ def stats(
     """Summarise the store: messages, channels, top authors with their ids, and who "me" is."""
     from rich.markup import escape
 
-    from shizu.ingest.stats import summarize
-    from shizu.ingest.stats_report import print_stats, write_report
+    from shizu.stats.report import print_stats, write_report
+    from shizu.stats.summary import summarize
     from shizu.workspace import me_ids
 
     ws = Workspace.find(workspace)
@@ -125,6 +126,7 @@ def train(
     qlora: Annotated[Optional[bool], typer.Option("--qlora/--no-qlora", help="4-bit base weights (CUDA + bitsandbytes).")] = None,
 ) -> None:
     """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume)."""
+    require("shizu train", "train")
     from rich.markup import escape
 
     from shizu.train.recipe import TrainOptions
@@ -209,8 +211,9 @@ def chat(
     place: Annotated[str, typer.Option("--place", help="Where the conversation happens: dm or #channel.")] = "dm",
 ) -> None:
     """Chat with the persona in the terminal; with stdin from a file or pipe, one message per line."""
+    require("shizu chat", "train")
+    from shizu.frontends.terminal import parse_place, run_chat
     from shizu.persona.runtime import Persona
-    from shizu.persona.terminal import parse_place, run_chat
 
     where = parse_place(place)
     if where is None:
@@ -244,6 +247,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the persona: an OpenAI-compatible API, a chat page, the collection and the blind test."""
+    require("shizu serve", "serve", "train")
     from shizu.frontends.web.server import serve as run_server
 
     if base_only and run:
@@ -270,11 +274,12 @@ def export(
     ] = "q8_0",
 ) -> None:
     """Export a trained run for llama.cpp and Ollama (--gguf) or as a merged model (--merged)."""
+    require("shizu export", "train")
     from typing import cast, get_args
 
+    from shizu.errors import PersonaError
     from shizu.export.gguf_base import Precision
     from shizu.export.pipeline import GGUF_DIR, MERGED_DIR, export_gguf, export_merged
-    from shizu.errors import PersonaError
     from shizu.persona.run import run_weights
     from shizu.runs import find_run
 
@@ -310,6 +315,7 @@ def discord_bot(
     ] = None,
 ) -> None:
     """Run the persona as a Discord bot (token in $SHIZU_DISCORD_TOKEN; see docs/discord.md)."""
+    require("shizu discord", "bot", "train")
     from shizu.frontends.discord.launch import run_discord, token_from_env
     from shizu.persona.runtime import Persona
 
@@ -357,6 +363,7 @@ def eval_command(
     json: JsonOpt = False,
 ) -> None:
     """Compare the persona's real held-out replies with the base model's and each run's, side by side."""
+    require("shizu eval", "eval", "train")
     from rich.markup import escape
 
     from shizu.eval.cli_view import print_table, run_eval
@@ -379,7 +386,8 @@ def doctor(
     check: Annotated[bool, typer.Option("--check", help="Run the llama.cpp check now (on the embedded base model), even if a verdict is cached.")] = False,
 ) -> None:
     """What this machine can run: the llama.cpp verdict for this CPU and build."""
-    from shizu.persona.backends.llamacpp_check import cached_verdict, check as check_llama_cpp, verdict_path
+    from shizu.persona.backends.llamacpp_check import cached_verdict, verdict_path
+    from shizu.persona.backends.llamacpp_check import check as check_llama_cpp
     from shizu.train.base_model import cache_root, embedded_gguf
 
     cache = cache_root()

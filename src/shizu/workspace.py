@@ -27,7 +27,7 @@ class Workspace:
         self.root = root.resolve()
 
     @classmethod
-    def find(cls, explicit: Path | None = None) -> "Workspace":
+    def find(cls, explicit: Path | None = None) -> Workspace:
         """The workspace given, else ``$SHIZU_WORKSPACE``, else the current directory."""
         root = explicit or (Path(os.environ[WORKSPACE_ENV]) if os.environ.get(WORKSPACE_ENV) else Path.cwd())
         ws = cls(root)
@@ -39,7 +39,7 @@ class Workspace:
         return ws
 
     @classmethod
-    def create(cls, root: Path, *, name: str = "", me: list[str] | None = None, force: bool = False) -> "Workspace":
+    def create(cls, root: Path, *, name: str = "", me: list[str] | None = None, force: bool = False) -> Workspace:
         ws = cls(root)
         if ws.config_path.exists() and not force:
             raise WorkspaceError(

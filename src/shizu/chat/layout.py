@@ -51,6 +51,21 @@ class Place:
     parent: str = ""  # a thread's parent channel
     platform: str = "discord"
 
+    def label(self, with_whom: str = "") -> str:
+        """Where, for people (logs, pages, the terminal): ``#general on Cozy``, ``a direct message with Ana``.
+
+        The model sees the place through :func:`system_prompt` instead, worded as in training.
+        """
+        server = f" on {self.server}" if self.server else ""
+        if self.kind == "dm":
+            return f"a direct message with {with_whom}" if with_whom else "a direct message"
+        if self.kind == "group":
+            return f"the group chat {self.channel}" if self.channel else "a group chat"
+        if self.kind == "thread":
+            parent = f" in #{self.parent}" if self.parent else ""
+            return f"the thread {self.channel}{parent}{server}"
+        return f"#{self.channel}{server}" if self.channel else f"a channel{server}"
+
 
 @dataclass(frozen=True, slots=True)
 class Situation:
@@ -152,3 +167,13 @@ def _groups(turns: Sequence[Turn]) -> list[tuple[bool, list[Turn]]]:
         else:
             groups.append((turn.is_persona, [turn]))
     return groups
+
+
+def parse_place(text: str) -> Place | None:
+    """``dm`` or ``#channel`` as a :class:`Place`; ``None`` for anything else."""
+    text = text.strip()
+    if text.casefold() == "dm":
+        return Place(kind="dm")
+    if text.startswith("#") and text[1:].strip():
+        return Place(kind="guild-text", channel=text[1:].strip())
+    return None

@@ -1,1 +1,1 @@
-"""Build: from the message store to the training set (``dataset/``), see ``docs/dataset-format.md``."""
+"""The training set (``shizu build``): from the message store to ``dataset/``; format in ``docs/dataset-format.md``."""

@@ -22,18 +22,18 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
+from shizu.chat.media import MediaRef, has_link, message_refs, split_text
+from shizu.config import Config
 from shizu.dataset import filters
+from shizu.dataset.catalogue import Catalogue
 from shizu.dataset.conversations import Conversation, Line, Located, line_chars, locate, reply_context, segment
 from shizu.dataset.filters import MessageFilter
 from shizu.dataset.jsonl import encode_line
 from shizu.dataset.me import Identity
-from shizu.dataset.catalogue import Catalogue
-from shizu.chat.media import MediaRef, has_link, message_refs, split_text
 from shizu.dataset.names import Names
-from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
 from shizu.dataset.tally import Tally
 from shizu.dataset.windows import plan_windows
-from shizu.config import Config
 from shizu.message import Channel, Message
 
 CHARS_PER_TOKEN = 4  # the token estimate used for budgets and the report: characters / 4
@@ -110,7 +110,7 @@ class ExampleBuilder:
             if reason is None:
                 lines.append(make_line(msg, text, ts))
                 continue
-            self.tally.drop("message", reason, lambda: _message_details(msg, reason))
+            self.tally.drop("message", reason, lambda msg=msg, reason=reason: _message_details(msg, reason))
             if msg.author.id in self.me:
                 self.tally.persona_dropped[reason] += 1
         self.tally.count("messages", read)
@@ -190,7 +190,7 @@ class ExampleBuilder:
             persona_turns, chars, max_turns=self.cfg.max_context_turns, budget_chars=budget
         )
         for t in too_long:
-            self.tally.drop("example", filters.OVER_BUDGET, lambda: {
+            self.tally.drop("example", filters.OVER_BUDGET, lambda t=t: {
                 "conversation": conv_id, "message_ids": [line.id for line in conv.turns[t]],
             })
         if not windows:

@@ -22,11 +22,11 @@ from typing import IO, Any
 import msgspec
 
 import shizu
+from shizu.config import Config
 from shizu.dataset import filters, store_facts
 from shizu.dataset.examples import CHARS_PER_TOKEN, ExampleBuilder
 from shizu.dataset.me import Identity, resolve_persona
 from shizu.dataset.tally import Tally
-from shizu.config import Config
 from shizu.errors import DatasetError
 from shizu.message import Message
 from shizu.workspace import Workspace

@@ -15,12 +15,12 @@ from typing import Any
 
 import msgspec
 
+from shizu.chat.media import MEDIA_KINDS
+from shizu.config import Config
+from shizu.dataset.catalogue import Catalogue
 from shizu.dataset.filters import STAGES
 from shizu.dataset.me import Identity
-from shizu.dataset.catalogue import Catalogue
-from shizu.chat.media import MEDIA_KINDS
 from shizu.dataset.tally import Tally
-from shizu.config import Config
 
 TOP_ROWS = 30  # channels / partners listed
 HIST_BINS = 40

@@ -26,7 +26,7 @@ class Authorship:
     train_turns: dict[str, int]
 
     @classmethod
-    def fit(cls, persona: Sequence[str], others: Sequence[str], seed: int = 0) -> "Authorship | None":
+    def fit(cls, persona: Sequence[str], others: Sequence[str], seed: int = 0) -> Authorship | None:
         """Train on the persona's and the others' training turns; ``None`` without enough of both."""
         if len(persona) < MIN_TURNS or len(others) < MIN_TURNS:
             return None

@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import shizu
-from shizu.eval.authorship import Authorship
 from shizu.errors import EvalError
+from shizu.eval.authorship import Authorship
 from shizu.eval.heldout import read_corpus, read_heldout, spread
 from shizu.eval.perplexity import score_systems
 from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
@@ -97,7 +97,7 @@ def evaluate(
         replies = {}
         for system in systems:
             task = progress.add_task(f"replies: {system.name}", total=len(turns))
-            replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda: progress.advance(task))
+            replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda task=task: progress.advance(task))
 
         # 5. Relevance.
         task = progress.add_task("relevance", total=len(systems))

@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from shizu.chat.layout import Place, Situation, split_burst, system_prompt
+from shizu.dataset.reader import Example, read_examples
 from shizu.errors import EvalError
 from shizu.message import ChannelKind
 from shizu.persona.live import LiveMessage
-from shizu.dataset.reader import Example, read_examples
 
 T = TypeVar("T")
 REBUILD = "Rebuild the dataset with `shizu build` (format: docs/dataset-format.md)."

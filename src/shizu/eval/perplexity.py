@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from shizu.chat.template import load_tokenizer
+from shizu.chat.template import IGNORE_INDEX, Encoded, end_of_turn, load_tokenizer
 from shizu.persona.backends.local import pick_device
 from shizu.runs import Weights
-from shizu.chat.template import IGNORE_INDEX, Encoded, end_of_turn
 from shizu.train.encode import Example, apply_cutoff, encode_examples
 
 BATCH_SIZE = 8

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from shizu.chat.template import render_prompt
 from shizu.eval.heldout import HeldOutTurn
 from shizu.persona import Persona, Reply
 from shizu.persona.backends.local import LocalBackend
-from shizu.chat.template import render_prompt
 
 
 @dataclass(frozen=True)

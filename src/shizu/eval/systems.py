@@ -22,8 +22,8 @@ from shizu.persona import Persona
 from shizu.persona.backends.local import LocalBackend
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.run import base_weights, run_weights
-from shizu.runs import Weights, find_run
 from shizu.persona.runtime import persona_name
+from shizu.runs import Weights, find_run
 from shizu.workspace import Workspace
 
 

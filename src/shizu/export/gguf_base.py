@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from shizu.export.arch import Arch
 from shizu.errors import ExportError
+from shizu.export.arch import Arch
 from shizu.export.gguf_file import gguf_writer
 from shizu.export.gguf_lora import LoraWeights
 from shizu.export.hf_weights import tensors

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shizu.export.arch import Arch
 from shizu.errors import ExportError
+from shizu.export.arch import Arch
 from shizu.export.gguf_file import gguf_writer
 
 ADAPTER_CONFIG = "adapter_config.json"

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shizu.chat.template import end_of_turn, render, render_prompt
 from shizu.config import GenerationConfig
 from shizu.errors import ExportError
-from shizu.chat.template import end_of_turn, render, render_prompt
 
 _MARK = "\x00{}\x00"
 _SPECIAL = re.compile(r"<\|[^|<>\s]+\|>")

@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shizu import __version__
+from shizu.chat.template import load_tokenizer
 from shizu.config import GenerationConfig
-from shizu.export.arch import read_arch
 from shizu.errors import ExportError
+from shizu.export.arch import read_arch
 from shizu.export.gguf_base import Precision, write_base
 from shizu.export.gguf_lora import ADAPTER_WEIGHTS, read_lora, write_lora
 from shizu.export.hf_weights import shapes
 from shizu.export.merged import write_merged
 from shizu.export.modelfile import chat_layout, modelfile
-from shizu.chat.template import load_tokenizer
 from shizu.runs import Weights
 from shizu.train.base_model import SOURCE_FILE, cache_root
 

@@ -28,14 +28,6 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from shizu.errors import IngestError
-from shizu.ingest.base import (
-    QUALITY_OWN_MESSAGES,
-    SKIP_BAD_TIMESTAMP,
-    SKIP_MALFORMED,
-    SKIP_NO_ID,
-    FileReport,
-)
 from shizu.chat.discord_markup import (
     custom_emoji_in,
     is_gif_url,
@@ -43,6 +35,14 @@ from shizu.chat.discord_markup import (
     parse_timestamp,
     render_raw_markup,
     snowflake_time,
+)
+from shizu.errors import IngestError
+from shizu.ingest.base import (
+    QUALITY_OWN_MESSAGES,
+    SKIP_BAD_TIMESTAMP,
+    SKIP_MALFORMED,
+    SKIP_NO_ID,
+    FileReport,
 )
 from shizu.ingest.source import Source, archive_names, text_stream
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, Message

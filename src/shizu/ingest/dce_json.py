@@ -58,6 +58,7 @@ from zipfile import BadZipFile
 
 import msgspec
 
+from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
 from shizu.errors import IngestError
 from shizu.ingest.base import (
     QUALITY_FULL_EXPORT,
@@ -67,7 +68,6 @@ from shizu.ingest.base import (
     SKIP_NO_ID,
     FileReport,
 )
-from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, EmbedKind, Message, Reaction, Sticker
 

@@ -53,7 +53,7 @@ class Source:
         with self.open() as fh:
             return fh.read(n)
 
-    def sibling(self, name: str) -> "Source | None":
+    def sibling(self, name: str) -> Source | None:
         """A file next to this one (same folder, same archive), or None if it does not exist."""
         if self.member:
             member = str(PurePosixPath(self.member).with_name(name))
@@ -61,7 +61,7 @@ class Source:
         candidate = self.path.with_name(name)
         return Source(candidate) if candidate.is_file() else None
 
-    def relative(self, *parts: str) -> "Source | None":
+    def relative(self, *parts: str) -> Source | None:
         """A file at ``parts`` relative to this file's folder ('..' allowed), or None."""
         if self.member:
             base = PurePosixPath(self.member).parent

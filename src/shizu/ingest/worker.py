@@ -64,7 +64,7 @@ class ReadWorker:
         self._busy = False  # a file's rows are being received and its last message has not come yet
         self._hasher = ThreadPoolExecutor(1)  # hashlib releases the GIL: hashing overlaps the writing
 
-    def __enter__(self) -> "ReadWorker":
+    def __enter__(self) -> ReadWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -47,7 +47,7 @@ class MediaCatalogue:
             self._by_url.setdefault(url_key(item.url), item)
 
     @classmethod
-    def load(cls, path: Path) -> "MediaCatalogue":
+    def load(cls, path: Path) -> MediaCatalogue:
         """Read ``media.json`` as ``shizu build`` writes it; a missing file is an empty catalogue."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -20,8 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from shizu.chat.media import MEDIA_KINDS, split_text
 from shizu.chat.layout import clean_name, split_burst
+from shizu.chat.media import MEDIA_KINDS, split_text
 from shizu.persona.media import MediaCatalogue, MediaItem
 
 TAG_RE = re.compile(r"\[(" + "|".join(MEDIA_KINDS) + r"):[ \t]*([^\]\n\u2028]*?)[ \t]*\]")
@@ -44,7 +44,7 @@ class Cleanup:
     name_prefixes: int = 0  # the persona's own "Name:" removed from a line
     empty_messages: int = 0  # messages with nothing left to send
 
-    def add(self, other: "Cleanup") -> None:
+    def add(self, other: Cleanup) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 

@@ -27,17 +27,17 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from shizu.chat.layout import Place, Situation
+from shizu.chat.template import end_of_turn, render_prompt
 from shizu.config import BuildConfig, GenerationConfig
+from shizu.errors import PersonaError
 from shizu.persona.backends import Backend
 from shizu.persona.backends.local import LocalBackend
-from shizu.errors import PersonaError
 from shizu.persona.guards import Guard, stop_strings
 from shizu.persona.live import LiveMessage, render_live
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import Cleaner, Cleanup, OutMessage
 from shizu.persona.run import base_weights, run_weights
 from shizu.runs import find_run
-from shizu.chat.template import end_of_turn, render_prompt
 from shizu.workspace import Workspace
 
 Stop = Literal["end-of-turn", "other-speaker", "end"]
@@ -114,7 +114,7 @@ class Persona:
         base_only: bool = False,
         server: str | None = None,
         say: Callable[[str], None] = lambda _: None,
-    ) -> "Persona":
+    ) -> Persona:
         """The persona of workspace ``ws``: the latest run (or ``run``), or the base model alone.
 
         ``server`` (default: ``[generation] server``) sends prompts to an OpenAI-compatible server

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from msgspec import UNSET, UnsetType
 
-from shizu.errors import ShizuError
 from shizu.chat.discord_markup import DISCORD_EPOCH_MS, render_raw_markup
+from shizu.errors import ShizuError
 from shizu.sample import cast, dce
 from shizu.sample.cast import MIKA, ChannelSpec, Person
 from shizu.sample.package import PackageRow, write_json, write_messages

@@ -112,7 +112,7 @@ class MessageStore:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "MessageStore":
+    def __enter__(self) -> MessageStore:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,8 +1,8 @@
 """The training set as the recipe sees it: examples (read by :mod:`shizu.dataset.reader`) in,
 token ids + labels out.
 
-Encodes each example with :mod:`shizu.chat.template` and applies the sequence cutoff: an example longer than the cutoff is cut back to its last whole persona turn (never in the
-middle of a turn, so every supervised turn still ends with end-of-turn), and dropped only when not
+Encodes each example with :mod:`shizu.chat.template` and applies the sequence cutoff: an example
+longer than the cutoff is cut back to its last whole persona turn (never in the middle of a turn, so every supervised turn still ends with end-of-turn), and dropped only when not
 even its first persona turn fits.
 """
 
@@ -13,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from shizu.chat.template import Encoded, encode_for_training
 from shizu.dataset.reader import Example
 from shizu.errors import TrainError
-
 
 
 def encode_examples(tokenizer: Any, examples: Sequence[Example], eot: str) -> list[Encoded]:

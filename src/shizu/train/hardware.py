@@ -113,7 +113,7 @@ class ModelDims:
     vocab: int
 
     @classmethod
-    def from_config(cls, config: Any, params: int) -> "ModelDims":
+    def from_config(cls, config: Any, params: int) -> ModelDims:
         return cls(params, config.hidden_size, config.num_hidden_layers, config.intermediate_size, config.vocab_size)
 
 

@@ -21,7 +21,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +31,15 @@ from rich.console import Console
 from rich.markup import escape
 
 import shizu
-from shizu.config import TrainConfig
 from shizu import runs
-from shizu.train.loss_curve import write_curves
-from shizu.train.base_model import BaseModel, resolve_base
 from shizu.chat.template import Encoded, end_of_turn
+from shizu.config import TrainConfig
 from shizu.dataset.reader import Example, dataset_sha256, read_examples
-from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
 from shizu.errors import TrainError
+from shizu.train.base_model import BaseModel, resolve_base
+from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
 from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
+from shizu.train.loss_curve import write_curves
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
 from shizu.train.progress import RichProgress, SaveOnInterrupt
 from shizu.train.supervised import SupervisedCollator, supervised_loss
@@ -393,7 +393,7 @@ def _meta(
 
     return {
         "name": name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "shizu_version": shizu.__version__,
         "base": {"name": base.name, "path": str(base.path), "source": base.source, "sha256": base.sha256},
         "dataset": {

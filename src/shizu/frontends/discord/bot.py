@@ -34,9 +34,9 @@ import discord
 
 from shizu.collection.log import Exchange, ExchangeLog, SentMessage
 from shizu.config import Config
-from shizu.frontends.discord.commands import Status, format_status, help_text, parse_command
-from shizu.frontends.discord.context import Context, ContextReader, describe, is_command, place_of
 from shizu.errors import DiscordError
+from shizu.frontends.discord.commands import Status, format_status, help_text, parse_command
+from shizu.frontends.discord.context import Context, ContextReader, is_command, place_of
 from shizu.frontends.discord.outgoing import pause_before, prepare
 from shizu.frontends.discord.queue import Request, RequestQueue
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
@@ -250,7 +250,7 @@ class DiscordBot:
         latency = loop.time() - started
         author = trigger.author.display_name
         exchange_id = self.exchanges.record(Exchange(
-            platform="discord", channel_id=str(channel.id), place=describe(context.place, author), trigger_id=str(trigger.id),
+            platform="discord", channel_id=str(channel.id), place=context.place.label(author), trigger_id=str(trigger.id),
             trigger_author=author, trigger_text=self.reader.text(trigger, me.id),
             trigger_time=trigger.created_at, context_ids=context.ids, persona=self.persona.name, messages=tuple(sent),
             backend=self.persona.backend.label, stop=reply.stop, queued_ms=round(queued * 1000), latency_ms=round(latency * 1000),
@@ -376,5 +376,5 @@ class DiscordBot:
 
 def _where(message: discord.Message) -> str:
     place = place_of(message.channel)
-    return describe(place, message.author.display_name if place.kind == "dm" else "")
+    return place.label(message.author.display_name if place.kind == "dm" else "")
 

@@ -26,11 +26,11 @@ from datetime import timedelta
 
 import discord
 
-from shizu.chat.media import clean_label, make_tag
+from shizu.chat.discord_markup import render_raw_markup
 from shizu.chat.layout import Place
+from shizu.chat.media import clean_label, make_tag
 from shizu.collection.log import ExchangeLog
 from shizu.config import Config
-from shizu.chat.discord_markup import render_raw_markup
 from shizu.persona.live import LiveMessage
 
 _ROLE_RE = re.compile(r"<@&(\d+)>")
@@ -63,18 +63,6 @@ def place_of(channel: object) -> Place:
         parent = channel.parent.name if channel.parent is not None else ""
         return Place(kind="thread", channel=channel.name, server=server, parent=parent)
     return Place(kind="guild-text", channel=getattr(channel, "name", None) or "", server=server)
-
-
-def describe(place: Place, author: str = "") -> str:
-    """A place for people (logs, the collection): ``#general (Cozy)``, ``a direct message with Ana``."""
-    if place.kind == "dm":
-        return f"a direct message with {author}" if author else "a direct message"
-    if place.kind == "group":
-        return f"the group chat {place.channel}" if place.channel else "a group chat"
-    name = f"#{place.channel}" if place.channel else "a channel"
-    if place.kind == "thread" and place.parent:
-        name = f"the thread {place.channel} in #{place.parent}"
-    return f"{name} ({place.server})" if place.server else name
 
 
 class ContextReader:

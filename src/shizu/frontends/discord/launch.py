@@ -9,8 +9,8 @@ import os
 from collections.abc import Callable
 
 from shizu.collection.log import ExchangeLog
-from shizu.frontends.discord.bot import PORTAL, DiscordBot
 from shizu.errors import DiscordError
+from shizu.frontends.discord.bot import PORTAL, DiscordBot
 from shizu.persona.runtime import Persona
 from shizu.workspace import Workspace
 

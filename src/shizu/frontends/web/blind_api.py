@@ -26,7 +26,7 @@ from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.models import ServedModel
 from shizu.frontends.web.site import site_of
 from shizu.frontends.web.streaming import opened
-from shizu.frontends.web.wire import describe, message_json
+from shizu.frontends.web.wire import message_json
 from shizu.persona import Cleanup, Done
 
 router = APIRouter(prefix="/api/blind", dependencies=[Depends(require_key)])
@@ -68,7 +68,7 @@ async def question(request: Request, voter: Annotated[str, Query(pattern=VOTER)]
     numbers = site.media_numbers
     return {
         "id": question_id, "model": served.id, "persona": served.persona.name,
-        "place": describe(turn.place), "time": turn.time.isoformat(),
+        "place": turn.place.label(), "time": turn.time.isoformat(),
         "context": [{"speaker": m.speaker, "text": m.text, "persona": m.is_persona} for m in turn.history],
         "a": [message_json(m, numbers) for m in first], "b": [message_json(m, numbers) for m in second],
         **_scores(test, served.id, voter),

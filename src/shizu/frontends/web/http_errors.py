@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+
 class ApiError(Exception):
     """One HTTP error answer: status, a message for people, and the OpenAI error fields."""
 

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from shizu.chat.layout import parse_place
 from shizu.config import GenerationConfig
 from shizu.frontends.web import models
 from shizu.frontends.web.auth import require_key
@@ -38,7 +39,6 @@ from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
 from shizu.persona import Done, Event, Reply, Said
-from shizu.persona.terminal import parse_place
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 

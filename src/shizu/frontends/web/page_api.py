@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from shizu.chat.layout import Place
+from shizu.chat.layout import Place, parse_place
 from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
 from shizu.frontends.web.auth import require_key
@@ -36,9 +36,8 @@ from shizu.frontends.web.http_errors import ApiError, bad_request
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
-from shizu.frontends.web.wire import describe, message_json
+from shizu.frontends.web.wire import message_json
 from shizu.persona import Done, Event, LiveMessage, Reply, Said
-from shizu.persona.terminal import parse_place
 
 router = APIRouter(dependencies=[Depends(require_key)])
 
@@ -149,7 +148,7 @@ class _Recorder:
     def _record(self, reply: Reply, usage: Usage) -> None:
         trigger = next((m for m in reversed(self.history) if not m.is_persona), self.history[-1])
         exchange = Exchange(
-            platform=PLATFORM, channel_id=PLATFORM, place=f"{describe(self.place)} (web page)",
+            platform=PLATFORM, channel_id=PLATFORM, place=f"{self.place.label()} (web page)",
             trigger_id=f"{self.prefix}-trigger", trigger_author=trigger.speaker, trigger_text=trigger.text,
             trigger_time=trigger.time, context_ids=(), persona=self.served.persona.name,
             messages=tuple(

@@ -14,8 +14,8 @@ from typing import TypeVar
 from fastapi.sse import format_sse_event
 
 from shizu.errors import ShizuError
-from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.generation import Busy
+from shizu.frontends.web.http_errors import ApiError
 
 T = TypeVar("T")
 log = logging.getLogger("shizu.serve")

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from shizu.chat.layout import Place
 from shizu.persona import OutMessage
 from shizu.persona.media import MediaItem
 
@@ -36,15 +35,3 @@ def media_json(item: MediaItem, numbers: Mapping[MediaItem, int]) -> dict[str, o
         suffix = PurePosixPath(urlsplit(item.url).path).suffix.lower()
     show = "link" if src is None else "video" if suffix in VIDEO_SUFFIXES else "image" if suffix in IMAGE_SUFFIXES else "link"
     return {"kind": item.kind, "label": item.label, "url": item.url, "src": src, "show": show}
-
-
-def describe(place: Place) -> str:
-    """Where a conversation happened, for people: ``a direct message``, ``#general on Cozy``..."""
-    server = f" on {place.server}" if place.server else ""
-    if place.kind == "dm":
-        return "a direct message"
-    if place.kind == "group":
-        return f"the group chat {place.channel}" if place.channel else "a group chat"
-    if place.kind == "thread":
-        return f"the thread {place.channel}{server}"
-    return f"#{place.channel}{server}" if place.channel else f"a channel{server}"

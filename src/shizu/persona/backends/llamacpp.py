@@ -33,12 +33,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from shizu.config import GenerationConfig
-from shizu.export.gguf_base import Precision
 from shizu.chat.template import load_tokenizer
+from shizu.config import GenerationConfig
+from shizu.errors import PersonaError
+from shizu.export.gguf_base import Precision
 from shizu.persona.backends.llamacpp_check import DOCS, Verdict, check
 from shizu.persona.backends.local import stop_token_ids
-from shizu.errors import PersonaError
 from shizu.runs import Weights
 from shizu.train.base_model import cache_root
 

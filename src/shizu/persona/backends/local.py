@@ -17,8 +17,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from shizu.config import GenerationConfig
 from shizu.chat.template import load_tokenizer
+from shizu.config import GenerationConfig
 from shizu.errors import PersonaError
 
 
@@ -85,7 +85,7 @@ class LocalBackend:
         self._loaded = _Loaded(base, adapter, tokenizer_dir, device)
         self._use_adapter = adapter is not None
 
-    def without_adapter(self) -> "LocalBackend":
+    def without_adapter(self) -> LocalBackend:
         """The same weights answering as the base model (the adapter switched off)."""
         twin = object.__new__(LocalBackend)
         twin._loaded, twin._use_adapter = self._loaded, False

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from shizu.config import GenerationConfig
 from shizu.chat.template import load_tokenizer
+from shizu.config import GenerationConfig
 from shizu.errors import PersonaError
 
 FIX_SERVER = 'Start the server, fix [generation] server in shizu.toml, or set server = "" to run the model here.'

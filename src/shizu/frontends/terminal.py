@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from shizu.chat.layout import Place
+from shizu.chat.layout import Place, parse_place
 from shizu.persona.live import LiveMessage
 from shizu.persona.runtime import Done, Draft, Persona, Said
 
@@ -30,20 +30,6 @@ HELP = """\
 /place #name    chat in the server channel #name
 /help           this list
 /quit           leave (Ctrl-D works too)"""
-
-
-def parse_place(text: str) -> Place | None:
-    """``dm`` or ``#channel`` as a :class:`Place`; ``None`` for anything else."""
-    text = text.strip()
-    if text.casefold() == "dm":
-        return Place(kind="dm")
-    if text.startswith("#") and text[1:].strip():
-        return Place(kind="guild-text", channel=text[1:].strip())
-    return None
-
-
-def describe_place(place: Place) -> str:
-    return "a direct message" if place.kind == "dm" else f"#{place.channel}"
 
 
 def now() -> datetime:
@@ -88,7 +74,7 @@ class ChatSession:
             self.notice(f"You are now {arg}.")
         elif name == "place" and (place := parse_place(arg)) is not None:
             self.place = place
-            self.notice(f"The conversation is now in {describe_place(place)}.")
+            self.notice(f"The conversation is now in {place.label()}.")
         elif name == "help":
             self.notice(HELP)
         else:
@@ -143,7 +129,7 @@ def run_chat(persona: Persona, out: Console, info: Console, *, lines: Iterable[s
         with out.status("Loading the model..."):
             persona.prepare()
         out.print(
-            f"Chatting with [bold magenta]{escape(persona.name)}[/] in {describe_place(place)} as "
+            f"Chatting with [bold magenta]{escape(persona.name)}[/] in {place.label()} as "
             f"[bold cyan]{escape(speaker)}[/]. /help lists the commands."
         )
         session.run(interactive_lines(out, session))

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shizu.errors import WorkspaceError
-from shizu.ingest.stats import LENGTH_CAP, Activity, StoreStats, activity
+from shizu.stats.summary import LENGTH_CAP, Activity, StoreStats, activity
 from shizu.store import MessageStore
 
 if TYPE_CHECKING:
