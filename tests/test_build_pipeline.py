@@ -88,6 +88,9 @@ def test_exact_jsonl_for_a_small_conversation(tmp_path: Path) -> None:
         "split": "train",
         "channel_id": "20",
         "timestamp": "2024-03-02T21:04:00Z",
+        "persona": "Mika",
+        "place": {"kind": "guild-text", "channel": "general", "server": "Cozy", "parent": "", "platform": "discord"},
+        "participants": ["Alice", "Bob"],
         "messages": [
             {"role": "system", "content": (
                 'You are Mika, chatting on Discord in #general on the server "Cozy" with Alice and Bob.'

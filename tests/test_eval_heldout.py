@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import pytest
 from shizu.chat.layout import Place, Situation, system_prompt
 from shizu.config import BuildConfig
 from shizu.errors import EvalError
+from shizu.eval import heldout
 from shizu.eval.heldout import read_corpus, read_heldout, spread
 from shizu.persona.live import LiveMessage, render_live
 from shizu.persona.media import MediaCatalogue
@@ -19,14 +21,18 @@ from shizu.persona.media import MediaCatalogue
 WHEN = datetime(2024, 3, 2, 21, 14, 5, tzinfo=UTC)
 
 
-def row(i: int, place: Place, turns: list[dict[str, str]], *, split: str = "val", tz: str = "UTC") -> dict:
-    """One dataset line as `shizu build` writes it (system prompt rendered by the build's own function)."""
+def row(i: int, place: Place, turns: list[dict[str, str]], *, split: str = "val", tz: str = "UTC", legacy: bool = False) -> dict:
+    """One dataset line as `shizu build` writes it (system prompt rendered by the build's own function).
+
+    ``legacy``: as datasets were written before rows carried the structured situation.
+    """
     others = tuple(dict.fromkeys(line.split(": ")[0] for t in turns if t["role"] == "user" for line in t["content"].split("\n")))
     system = system_prompt(Situation("Mika", place, WHEN.astimezone(ZoneInfo(tz)), others))
     messages = [{"role": "system", "content": system}, *turns]
+    situation = {} if legacy else {"persona": "Mika", "place": place.fields(), "participants": list(others)}
     return {
         "id": f"9:{i}:0", "conversation": f"9:{i}", "split": split, "channel_id": "9", "timestamp": "2024-03-02T21:14:05Z",
-        "messages": messages, "message_ids": [[] for _ in messages],
+        **situation, "messages": messages, "message_ids": [[] for _ in messages],
     }
 
 
@@ -130,3 +136,21 @@ def test_limit_spreads_the_turns_evenly() -> None:
     assert spread(list(range(10)), 4) == [0, 2, 5, 7]
     assert spread(list(range(3)), 5) == [0, 1, 2]
     assert spread(list(range(3)), None) == [0, 1, 2]
+
+
+def test_the_situation_comes_from_the_structured_fields(tmp_path: Path) -> None:
+    place = Place(kind="group", channel='Alice with "Bob"', platform="telegram")
+    path = write(tmp_path / "val.jsonl", [row(0, place, [user("Alice: hi"), persona("yo")])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecation note for a current dataset
+        _, (turn,) = read_heldout(path, "UTC")
+    assert (turn.place, turn.participants) == (place, ("Alice",))
+
+
+def test_a_dataset_built_before_the_structured_fields_still_loads_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heldout, "_warned", False)
+    place = Place(kind="thread", channel="plans", server="Cozy", parent="general")
+    path = write(tmp_path / "val.jsonl", [row(0, place, [user("Alice: hi"), persona("yo")], legacy=True)])
+    with pytest.warns(FutureWarning, match=r"val.jsonl:1: this dataset was built before rows carried their situation .* Rebuild it with `shizu build`."):
+        _, (turn,) = read_heldout(path, "UTC")
+    assert (turn.place, turn.participants) == (place, ("Alice",))

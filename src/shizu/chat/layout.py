@@ -51,6 +51,10 @@ class Place:
     parent: str = ""  # a thread's parent channel
     platform: str = "discord"
 
+    def fields(self) -> dict[str, str]:
+        """The place as the dataset row stores it (``place`` in docs/dataset-format.md)."""
+        return {"kind": self.kind, "channel": self.channel, "server": self.server, "parent": self.parent, "platform": self.platform}
+
     def label(self, with_whom: str = "") -> str:
         """Where, for people (logs, pages, the terminal): ``#general on Cozy``, ``a direct message with Ana``.
 

@@ -50,6 +50,9 @@ class Example(msgspec.Struct):
     split: str
     channel_id: str
     timestamp: str
+    persona: str
+    place: dict[str, str]  # kind, channel, server, parent, platform (the situation's Place)
+    participants: list[str]  # the other speakers, in order of appearance (as the system prompt lists them)
     messages: list[dict[str, str]]
     message_ids: list[list[str]]
 
@@ -218,7 +221,8 @@ class ExampleBuilder:
         stamp = datetime.fromtimestamp(ts, UTC)
         record = Example(
             id=f"{conv_id}:{k}", conversation=conv_id, split="train", channel_id=channel.id,
-            timestamp=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), messages=messages, message_ids=render_ids(turns),
+            timestamp=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), persona=situation.persona, place=situation.place.fields(),
+            participants=list(partners), messages=messages, message_ids=render_ids(turns),
         )
         self._fh.write(encode_line(record))
         self.example_conv.append(conv_index)

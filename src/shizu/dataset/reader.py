@@ -24,18 +24,36 @@ class _Message(msgspec.Struct):
     content: str
 
 
+class _Place(msgspec.Struct):
+    kind: str
+    channel: str = ""
+    server: str = ""
+    parent: str = ""
+    platform: str = "discord"
+
+
 class _Row(msgspec.Struct):
     id: str
     messages: list[_Message]
+    persona: str | None = None  # the situation, structured (datasets built before it only have the system prompt)
+    place: _Place | None = None
+    participants: list[str] | None = None
 
 
 @dataclass(frozen=True)
 class Example:
-    """One conversation window; ``where`` is ``file:line`` for error messages."""
+    """One conversation window; ``where`` is ``file:line`` for error messages.
+
+    ``persona``, ``place`` (kind, channel, server, parent, platform) and ``participants`` state the
+    situation the system prompt renders; ``None`` for a dataset built before they were written.
+    """
 
     id: str
     where: str
     messages: list[dict[str, str]]
+    persona: str | None = None
+    place: dict[str, str] | None = None
+    participants: tuple[str, ...] | None = None
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -57,7 +75,11 @@ def read_examples(path: Path) -> list[Example]:
         problem = _structure_problem(row.messages)
         if problem:
             raise TrainError(f"{where} (example {row.id!r}): {problem}", hint=FORMAT_HINT)
-        examples.append(Example(id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages]))
+        place = msgspec.structs.asdict(row.place) if row.place is not None else None
+        examples.append(Example(
+            id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages], persona=row.persona,
+            place=place, participants=tuple(row.participants) if row.participants is not None else None,
+        ))
     return examples
 
 

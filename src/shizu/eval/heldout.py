@@ -6,8 +6,10 @@ reply to exactly the context before it, and compared with what the person really
 
 The runtime takes a live situation (messages, place, who is there, when), not rendered chat
 messages, so each context is read back into one: user lines ``Name: text`` become the other
-people's messages, assistant lines the persona's own, the place comes from the system prompt
-(checked by rendering it again), and the time is the example's timestamp. The runtime then
+people's messages, assistant lines the persona's own, the persona's name, the place and the
+participants are the row's structured ``persona`` / ``place`` / ``participants`` fields, and the
+time is the example's timestamp. (Datasets built before those fields existed are read from the
+system prompt instead, with a deprecation note.) The runtime then
 renders the very prompt training saw (:mod:`shizu.eval.replay` counts any that differ).
 
 ``train.jsonl`` gives what the metrics compare against: the persona's training text (distinctive
@@ -17,12 +19,13 @@ words, the authorship classifier, verbatim copies) and everyone else's.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -36,6 +39,8 @@ from shizu.persona.live import LiveMessage
 T = TypeVar("T")
 REBUILD = "Rebuild the dataset with `shizu build` (format: docs/dataset-format.md)."
 
+_KINDS = get_args(ChannelKind)
+_warned = False  # the deprecation note on old datasets is given once per process
 _SYSTEM_RE = re.compile(r"You are (?P<persona>.+?), chatting on (?P<platform>\S+) (?P<rest>.+)\. It is [^.]+\. Write only ", re.DOTALL)
 _PLACES: tuple[tuple[ChannelKind, re.Pattern[str]], ...] = (
     ("dm", re.compile(r"in a direct message")),
@@ -94,8 +99,7 @@ def read_heldout(path: Path, timezone: str) -> tuple[list[Example], list[HeldOut
     turns = []
     for example in examples:
         time = times[example.id].astimezone(zone)
-        participants = _speakers(m["content"] for m in example.messages if m["role"] == "user")
-        name, place = _read_system_prompt(example, time, participants)
+        name, place, participants = _situation(example, time)
         history: list[LiveMessage] = []
         k = 0
         for i, message in enumerate(example.messages[1:], 1):
@@ -162,6 +166,30 @@ def _user_lines(content: str, where: str) -> list[tuple[str, str]]:
 def _speakers(contents: Iterable[str]) -> tuple[str, ...]:
     """The speakers of these user turns in order of appearance (the system prompt's order)."""
     return tuple(dict.fromkeys(line.partition(": ")[0] for content in contents for line in content.split("\n")))
+
+
+def _situation(example: Example, time: datetime) -> tuple[str, Place, tuple[str, ...]]:
+    """The persona's name, the place and the other participants, as the dataset row states them.
+
+    A dataset built before rows carried the situation is read the old way, from its system prompt
+    (with a deprecation note: rebuild it).
+    """
+    if example.persona is not None and example.place is not None and example.participants is not None:
+        kind = example.place.get("kind", "")
+        if kind not in _KINDS:
+            raise EvalError(f"{example.where}: `place.kind` is {kind!r}, not one of {', '.join(_KINDS)}", hint=REBUILD)
+        return example.persona, Place(**{**example.place, "kind": cast(ChannelKind, kind)}), example.participants
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            f"{example.where}: this dataset was built before rows carried their situation (persona, place, participants);"
+            " reading it from the system prompt instead. Rebuild it with `shizu build`.",
+            FutureWarning, stacklevel=3,
+        )
+    participants = _speakers(m["content"] for m in example.messages if m["role"] == "user")
+    name, place = _read_system_prompt(example, time, participants)
+    return name, place, participants
 
 
 def _read_system_prompt(example: Example, time: datetime, participants: tuple[str, ...]) -> tuple[str, Place]:
