@@ -421,7 +421,7 @@ def test_a_failed_build_keeps_the_previous_dataset(tmp_path: Path) -> None:
     assert (ws.dataset_dir / "train.jsonl").read_bytes() == before
 
 
-def test_me_errors_list_the_top_authors(tmp_path: Path) -> None:
+def test_me_errors_list_the_same_candidates_as_stats(tmp_path: Path) -> None:
     chat = Chat()
     for minute in range(3):
         chat.say(GENERAL, AL, minute, f"a{minute}")
@@ -432,7 +432,7 @@ def test_me_errors_list_the_top_authors(tmp_path: Path) -> None:
     assert err.value.message.startswith("Shizu does not know which messages are yours")
     assert err.value.hint.splitlines()[1:] == [
         '  me = ["2"]   # Alice',
-        "The authors with the most messages in the store:",
+        "Who could be you (in the most DMs and group chats, then the most messages; `shizu stats` shows the same):",
         "  2  Alice (alice)  3 messages",
         "  3  Bob (bob)  1 message",
     ]

@@ -12,7 +12,8 @@ from shizu.ingest.pipeline import discover, ingest_sources
 from shizu.ingest.source import Source
 from shizu.ingest.worker import ReadWorker
 from shizu.sample.generate import write_sample
-from shizu.store import BATCH, MessageStore, SourceRows
+from shizu.store import MessageStore, SourceRows
+from shizu.store.rows import BATCH
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EVERY_KIND = [

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from shizu.cli import app
 from shizu.errors import WorkspaceError
-from shizu.ingest.stats import LENGTH_CAP, activity
-from shizu.ingest.stats_report import median_length
 from shizu.message import Author, Channel, Message
+from shizu.stats.report import median_length
+from shizu.store.summary import LENGTH_CAP, activity
 from shizu.workspace import Workspace
 
 ME = Author(id="100", name="mika", display_name="Mika")
@@ -131,9 +131,9 @@ def test_unknown_me_lists_candidates_and_the_line_to_add(tmp_path: Path) -> None
     data = stats_json(ws)
     assert data["me"] == [] and data["me_messages"] == 0
     assert data["me_candidates"] == [
-        {"id": "100", "name": "Mika", "messages": 3, "dm_channels": 2},
-        {"id": "200", "name": "[bold]Alice[/]", "messages": 4, "dm_channels": 1},
-        {"id": "300", "name": "Bob <3", "messages": 1, "dm_channels": 1},
+        {"id": "100", "name": "Mika", "username": "mika", "messages": 3, "dm_channels": 2},
+        {"id": "200", "name": "[bold]Alice[/]", "username": "alice", "messages": 4, "dm_channels": 1},
+        {"id": "300", "name": "Bob <3", "username": "bob", "messages": 1, "dm_channels": 1},
     ]
     out = stats(ws).stdout
     assert '"me" is not set' in out

@@ -77,7 +77,7 @@ def stats(
     from rich.markup import escape
 
     from shizu.stats.report import print_stats, write_report
-    from shizu.stats.summary import summarize
+    from shizu.store.summary import summarize
     from shizu.workspace import me_ids
 
     ws = Workspace.find(workspace)

@@ -52,6 +52,20 @@ class MediaRef:
     local_path: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    """One thing the persona sent: its kind, label, real URL and, when exported, the local file."""
+
+    kind: str
+    label: str
+    url: str
+    local_path: str | None = None
+
+    @property
+    def tag(self) -> str:
+        return make_tag(self.kind, self.label)
+
+
 def make_tag(kind: str, label: str) -> str:
     return f"[{kind}: {label}]"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from shizu.collection.gallery import render_gallery
-from shizu.collection.log import Exchange, ExchangeLog, SentMessage, Starred
 from shizu.errors import ShizuError
+from shizu.store.exchanges import Exchange, ExchangeLog, SentMessage, Starred
 from shizu.workspace import Workspace
 
 __all__ = ["Exchange", "ExchangeLog", "SentMessage", "Starred", "export_gallery", "gallery_title"]

@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from shizu.collection.log import SentMessage, Starred
-from shizu.persona.media import MediaItem
+from shizu.chat.media import MediaItem
+from shizu.store.exchanges import SentMessage, Starred
 
 MAX_EMBEDDED_BYTES = 4 * 1024 * 1024  # local images up to this size are embedded in the page
 _IMAGE_URL_RE = re.compile(r"\.(png|jpe?g|gif|webp)(\?|$)", re.IGNORECASE)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shizu.dataset.store_facts import AuthorCount, latest_label, message_counts, top_authors
 from shizu.errors import DatasetError
 from shizu.store import MessageStore
+from shizu.store.authors import Candidate, latest_label, me_candidates, message_counts
 from shizu.workspace import Workspace, me_ids
 
 
@@ -31,13 +31,13 @@ def resolve_persona(ws: Workspace, store: MessageStore) -> Identity:
         raise DatasetError(
             "Shizu does not know which messages are yours: [persona] me in shizu.toml is empty"
             " and no Discord data package was ingested.",
-            hint=_pick_me_hint(ws, top_authors(store)),
+            hint=_pick_me_hint(ws, me_candidates(store)),
         )
     counts = message_counts(store, ids)
     if not any(counts.values()):
         raise DatasetError(
             f"None of your ids ({', '.join(ids)}) wrote a message in the store.",
-            hint=_pick_me_hint(ws, top_authors(store)),
+            hint=_pick_me_hint(ws, me_candidates(store)),
         )
     clash = sorted(set(ids) & set(ws.config.privacy.opt_out))
     if clash:
@@ -49,15 +49,16 @@ def resolve_persona(ws: Workspace, store: MessageStore) -> Identity:
     return Identity(ids=tuple(ids), name=name)
 
 
-def _pick_me_hint(ws: Workspace, authors: list[AuthorCount]) -> str:
+def _pick_me_hint(ws: Workspace, candidates: list[Candidate]) -> str:
     lines = [f"Add your user id under [persona] in {ws.config_path}, for example:"]
-    if authors:
-        top = authors[0]
-        lines.append(f'  me = ["{top.id}"]   # {top.label}')
-        lines.append("The authors with the most messages in the store:")
+    if candidates:
+        top = candidates[0]
+        lines.append(f'  me = ["{top.id}"]   # {top.name}')
+        lines.append("Who could be you (in the most DMs and group chats, then the most messages; `shizu stats` shows the same):")
         lines.extend(
-            f"  {a.id}  {a.label}" + (f" ({a.handle})" if a.handle and a.handle != a.label else "")
-            + f"  {a.messages:,} message" + ("" if a.messages == 1 else "s")
-            for a in authors
+            f"  {c.id}  {c.name}" + (f" ({c.username})" if c.username and c.username != c.name else "")
+            + f"  {c.messages:,} message" + ("" if c.messages == 1 else "s")
+            + (f", in {c.dm_channels} DM/group chat" + ("" if c.dm_channels == 1 else "s") if c.dm_channels else "")
+            for c in candidates
         )
     return "\n".join(lines)

@@ -23,12 +23,13 @@ import msgspec
 
 import shizu
 from shizu.config import Config
-from shizu.dataset import filters, store_facts
+from shizu.dataset import filters
 from shizu.dataset.examples import CHARS_PER_TOKEN, ExampleBuilder
 from shizu.dataset.me import Identity, resolve_persona
 from shizu.dataset.tally import Tally
 from shizu.errors import DatasetError
 from shizu.message import Message
+from shizu.store import authors
 from shizu.workspace import Workspace
 
 EXPORT_FORMATS = ("openai", "sharegpt")
@@ -70,11 +71,11 @@ def build_dataset(
             if write_dropped is not None:
                 dropped_out = stack.enter_context(_open_for_writing(write_dropped))
             tally = Tally(dropped_out)
-            builder = ExampleBuilder(config, persona, store_facts.known_names(store), tally, partial)
+            builder = ExampleBuilder(config, persona, authors.known_names(store), tally, partial)
             total = store.count()
             builder.run(_counted(store.iter_messages(), progress))
             progress(0)  # streaming is over (examples written; split, exports and report follow)
-            store_meta = {"path": str(ws.db_path), "fingerprint": store_facts.fingerprint(store), "messages": total}
+            store_meta = {"path": str(ws.db_path), "fingerprint": authors.fingerprint(store), "messages": total}
         if tally.stages["examples"] == 0:
             raise DatasetError(*_zero_examples(tally, persona, config, write_dropped))
         files = builder.finish()

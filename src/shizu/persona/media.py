@@ -11,27 +11,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from shizu.chat.media import make_tag, url_key
+from shizu.chat.media import MediaItem, url_key
 from shizu.errors import WorkspaceError
 
 NEAREST_MIN_RATIO = 0.85  # difflib similarity a misspelled label needs ("cat vibin" ~ "cat vibing": 0.95)
-
-
-@dataclass(frozen=True, slots=True)
-class MediaItem:
-    """One thing the persona sent: its kind, label, real URL and, when exported, the local file."""
-
-    kind: str
-    label: str
-    url: str
-    local_path: str | None = None
-
-    @property
-    def tag(self) -> str:
-        return make_tag(self.kind, self.label)
 
 
 class MediaCatalogue:

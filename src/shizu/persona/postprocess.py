@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from shizu.chat.layout import clean_name, split_burst
-from shizu.chat.media import MEDIA_KINDS, split_text
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.chat.media import MEDIA_KINDS, MediaItem, split_text
+from shizu.persona.media import MediaCatalogue
 
 TAG_RE = re.compile(r"\[(" + "|".join(MEDIA_KINDS) + r"):[ \t]*([^\]\n\u2028]*?)[ \t]*\]")
 EMOJI_RE = re.compile(r"(?<![<\w]):([A-Za-z0-9_~\-]{2,32}):(?!\d+>)")

@@ -21,8 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from shizu.errors import WorkspaceError
-from shizu.stats.summary import LENGTH_CAP, Activity, StoreStats, activity
 from shizu.store import MessageStore
+from shizu.store.summary import LENGTH_CAP, Activity, StoreStats, activity
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

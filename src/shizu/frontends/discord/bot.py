@@ -32,7 +32,6 @@ from typing import Any
 import aiohttp
 import discord
 
-from shizu.collection.log import Exchange, ExchangeLog, SentMessage
 from shizu.config import Config
 from shizu.errors import DiscordError
 from shizu.frontends.discord.commands import Status, format_status, help_text, parse_command
@@ -42,6 +41,7 @@ from shizu.frontends.discord.queue import Request, RequestQueue
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
 from shizu.persona.postprocess import OutMessage
 from shizu.persona.runtime import Done, Event, Persona, Reply, Said
+from shizu.store.exchanges import Exchange, ExchangeLog, SentMessage
 
 log = logging.getLogger("shizu.discord")
 

@@ -29,9 +29,9 @@ import discord
 from shizu.chat.discord_markup import render_raw_markup
 from shizu.chat.layout import Place
 from shizu.chat.media import clean_label, make_tag
-from shizu.collection.log import ExchangeLog
 from shizu.config import Config
 from shizu.persona.live import LiveMessage
+from shizu.store.exchanges import ExchangeLog
 
 _ROLE_RE = re.compile(r"<@&(\d+)>")
 

@@ -8,10 +8,10 @@ import logging
 import os
 from collections.abc import Callable
 
-from shizu.collection.log import ExchangeLog
 from shizu.errors import DiscordError
 from shizu.frontends.discord.bot import PORTAL, DiscordBot
 from shizu.persona.runtime import Persona
+from shizu.store.exchanges import ExchangeLog
 from shizu.workspace import Workspace
 
 

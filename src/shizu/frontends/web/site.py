@@ -7,11 +7,11 @@ from functools import cached_property
 
 from fastapi import Request
 
+from shizu.chat.media import MediaItem
 from shizu.config import ServeConfig
 from shizu.frontends.web.blind import BlindTest
 from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.models import ServedModel
-from shizu.persona.media import MediaItem
 from shizu.workspace import Workspace
 
 

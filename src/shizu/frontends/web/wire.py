@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from shizu.chat.media import MediaItem
 from shizu.persona import OutMessage
-from shizu.persona.media import MediaItem
 
 IMAGE_SUFFIXES = (".gif", ".png", ".jpg", ".jpeg", ".webp", ".avif")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov")

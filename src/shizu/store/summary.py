@@ -1,4 +1,4 @@
-"""What the message store holds, aggregated in SQL: counts, authors, channels, "me", activity.
+"""What the message store holds, aggregated in SQL for ``shizu stats``: counts, authors, channels, "me", activity.
 
 ``shizu stats`` is the first look at ingested data and the place where a user learns their own
 user id. Every figure is computed by SQLite (``GROUP BY`` over the store's indexes), never by
@@ -15,9 +15,10 @@ from typing import Literal
 
 import msgspec
 
-from shizu.store import MessageStore, from_ms
+from shizu.store.authors import Candidate, me_candidates
+from shizu.store.database import MessageStore
+from shizu.store.rows import from_ms
 
-TOP_CANDIDATES = 5  # authors offered as "this could be you" when "me" is unknown
 LENGTH_CAP = 300  # message lengths (characters) at or above this share the last histogram bin
 WEEKLY_BELOW_DAYS = 183  # a store spanning less than this is plotted per week, else per month
 _DAY_MS = 86_400_000
@@ -54,15 +55,6 @@ class ChannelStats(msgspec.Struct, kw_only=True):
             parts.append(f"#{self.parent}")
         parts.append(self.name if self.kind == "thread" else f"#{self.name or self.id}")
         return " / ".join(parts)
-
-
-class Candidate(msgspec.Struct, kw_only=True):
-    """An author who could be the user, with the evidence shown to them."""
-
-    id: str
-    name: str
-    messages: int
-    dm_channels: int  # DM and group channels they wrote in
 
 
 class StoreStats(msgspec.Struct, kw_only=True):
@@ -142,30 +134,13 @@ def summarize(store: MessageStore, me: list[str], accounts: list[str]) -> StoreS
         me_accounts=sorted(set(accounts) & me_set),
         me_messages=sum(counts.get(uid, 0) for uid in me_set),
         me_without_messages=sorted(uid for uid in me_set if uid not in counts),
-        me_candidates=[] if me_set or not total else _candidates(store, authors),
+        me_candidates=[] if me_set or not total else me_candidates(store),
         channels_by_kind=dict(sorted(channels_by_kind.items())),
         messages_by_kind=dict(sorted(messages_by_kind.items())),
         per_channel=per_channel,
         bot_messages=sum(a.messages for a in authors if a.bot),
         system_messages=system,
     )
-
-
-def _candidates(store: MessageStore, authors: list[AuthorStats]) -> list[Candidate]:
-    """Who could be the user: present in the most DMs/groups (an export's owner is in every one
-    of them), then most messages. Bots are never candidates."""
-    in_dms = dict(
-        store.db.execute(
-            "SELECT author_id, count(DISTINCT channel_id) FROM messages"
-            " WHERE channel_id IN (SELECT id FROM channels WHERE kind IN ('dm', 'group')) GROUP BY author_id"
-        ).fetchall()
-    )
-    people = [a for a in authors if not a.bot]
-    people.sort(key=lambda a: (-in_dms.get(a.id, 0), -a.messages, a.id))
-    return [
-        Candidate(id=a.id, name=a.name, messages=a.messages, dm_channels=in_dms.get(a.id, 0))
-        for a in people[:TOP_CANDIDATES]
-    ]
 
 
 def activity(store: MessageStore, me: list[str], first: datetime, last: datetime) -> Activity:

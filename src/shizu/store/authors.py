@@ -1,35 +1,49 @@
-"""Read-only facts about the message store that the builder needs besides the messages themselves.
+"""Who wrote what: the store's authors as ``shizu stats`` and ``shizu build`` need them.
 
-These are plain SQL reads over the store's schema (``shizu.store.migrations``): author names and
-message counts (to name "me" and people in mentions), and a fingerprint of what was ingested (so
+Plain SQL reads over the store's schema (``shizu.store.migrations``): who could be "me" when
+nobody said (:func:`me_candidates`, the one ranking both commands show), author names and message
+counts (to name "me" and people in mentions), and a fingerprint of what was ingested (so
 ``meta.json`` says which store a dataset came from).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from shizu.store import MessageStore
+import msgspec
+
+from shizu.store.database import MessageStore
+
+TOP_CANDIDATES = 5  # authors offered as "this could be you" when "me" is unknown
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorCount:
+class Candidate(msgspec.Struct, kw_only=True):
+    """An author who could be the user, with the evidence shown to them."""
+
     id: str
-    label: str  # latest display name, else handle
-    handle: str
+    name: str  # latest display name, else handle, else id
+    username: str
     messages: int
+    dm_channels: int  # DM and group channels they wrote in
 
 
-def top_authors(store: MessageStore, limit: int = 10) -> list[AuthorCount]:
-    """The human authors with the most stored messages, most first."""
+def me_candidates(store: MessageStore, limit: int = TOP_CANDIDATES) -> list[Candidate]:
+    """Who could be the user: present in the most DMs/groups (an export's owner is in every one
+    of them), then most messages. Bots are never candidates."""
     rows = store.db.execute(
-        "SELECT m.author_id, coalesce(a.display_name, ''), coalesce(a.name, ''), count(*) AS n"
-        " FROM messages m LEFT JOIN authors a ON a.id = m.author_id WHERE NOT coalesce(a.is_bot, 0)"
-        " GROUP BY m.author_id ORDER BY n DESC, m.author_id LIMIT ?",
+        "SELECT m.author_id, m.n, coalesce(a.name, ''), coalesce(a.display_name, ''), coalesce(d.dms, 0)"
+        " FROM (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id) m"
+        " LEFT JOIN authors a ON a.id = m.author_id"
+        " LEFT JOIN (SELECT author_id, count(DISTINCT channel_id) AS dms FROM messages"
+        "   WHERE channel_id IN (SELECT id FROM channels WHERE kind IN ('dm', 'group')) GROUP BY author_id) d"
+        " ON d.author_id = m.author_id"
+        " WHERE NOT coalesce(a.is_bot, 0) ORDER BY coalesce(d.dms, 0) DESC, m.n DESC, m.author_id LIMIT ?",
         (limit,),
     )
-    return [AuthorCount(id=r[0], label=r[1] or r[2] or r[0], handle=r[2], messages=r[3]) for r in rows]
+    return [
+        Candidate(id=aid, name=display or handle or aid, username=handle, messages=n, dm_channels=dms)
+        for aid, n, handle, display, dms in rows
+    ]
 
 
 def message_counts(store: MessageStore, author_ids: list[str]) -> dict[str, int]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shizu.persona.media import MediaItem
-from shizu.store import MessageStore, from_ms, to_ms
+from shizu.chat.media import MediaItem
+from shizu.store.database import MessageStore
+from shizu.store.rows import from_ms, to_ms
 
 
 @dataclass(frozen=True, slots=True)
