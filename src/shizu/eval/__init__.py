@@ -2,7 +2,7 @@
 
 Every held-out persona turn of ``val.jsonl`` is replayed through the persona runtime for each
 system (the base model without adapter, trained runs, servers), and the replies are measured the
-same way as the person's real replies (DESIGN.md §10, docs/eval.md):
+same way as the person's real replies (docs/eval.md):
 
 * :mod:`.heldout`: the held-out turns as live situations, and the training text by author;
 * :mod:`.systems`, :mod:`.replay`: the systems and their replies, through :class:`~shizu.persona.Persona`;

@@ -1,6 +1,6 @@
 """DiscordChatExporter CSV (``-f Csv``): ``AuthorID,Author,Date,Content,Attachments,Reactions``.
 
-Field reference: ``reference/export-formats.md`` §1.8 in the shared folder. CSV is the lossy DCE
+Field reference: ``docs/export-formats.md`` §1.7. CSV is the lossy DCE
 format: no message ids, no replies, no channel, no embeds or stickers, no message types. So:
 
 * **Channel** from DCE's default file name ``"{Guild} - {Parent} - {Channel} [{channelId}]

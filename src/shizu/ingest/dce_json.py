@@ -1,6 +1,6 @@
 """DiscordChatExporter JSON (``-f Json``), every version from 2.18 to 2.47.
 
-Field reference: ``reference/export-formats.md`` §1 in the shared folder. What this importer does
+Field reference: ``docs/export-formats.md`` §1. What this importer does
 with each part of an export:
 
 * **Streaming.** A DCE file is one JSON document, often several GB. The header (``guild``,

@@ -1,6 +1,6 @@
 """Telegram Desktop "Export chat history" / "Export Telegram data" in machine-readable JSON.
 
-Field reference: ``reference/export-formats.md`` §3 in the shared folder. What this importer does
+Field reference: ``docs/export-formats.md`` §3. What this importer does
 with each part of an export:
 
 * **Shapes.** A single-chat export's ``result.json`` *is* the chat (``name``, ``type``, ``id``,

@@ -1,6 +1,6 @@
 """WhatsApp "Export chat" text files (Android ``WhatsApp Chat with X.txt``, iOS ``_chat.txt``).
 
-Field reference: ``reference/export-formats.md`` §4 in the shared folder. WhatsApp has no
+Field reference: ``docs/export-formats.md`` §4. WhatsApp has no
 specification; the layout depends on the phone's platform, locale and app version. What this
 importer does:
 

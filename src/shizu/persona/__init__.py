@@ -1,11 +1,11 @@
-"""The persona runtime: a trained run answering live conversations (DESIGN.md §8).
+"""The persona runtime: a trained run answering live conversations (docs/runtime.md).
 
 ``Persona`` (:mod:`.runtime`) is the one streaming interface every frontend uses: the live
 situation is rendered by the training renderer (:mod:`.live`), a backend continues the prompt
 (:mod:`.backends`: transformers + PEFT here, or an OpenAI-compatible server), guards end the turn
 before the model writes someone else's line (:mod:`.guards`), and post-processing turns the burst
 into messages with real media, real emoji and no invented links or mass pings (:mod:`.postprocess`,
-:mod:`.media`). ``shizu chat`` (:mod:`.terminal`) is the terminal frontend. Nothing here imports
+:mod:`.media`). ``shizu chat`` (:mod:`shizu.frontends.terminal`) is the terminal frontend. Nothing here imports
 torch or transformers until a model is loaded.
 """
 

@@ -1,4 +1,4 @@
-"""DiscordChatExporter 2.47 JSON, written the way DCE writes it (see export-formats.md §1.2).
+"""DiscordChatExporter 2.47 JSON, written the way DCE writes it (see docs/export-formats.md §1.2).
 
 Field order follows ``JsonMessageWriter``; the output is indented with two spaces, non-ASCII text
 is raw UTF-8 except characters outside the BMP, which DCE's relaxed encoder writes as escaped

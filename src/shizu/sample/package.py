@@ -1,5 +1,5 @@
-"""The persona's own Discord data package, current era (2025+), as Discord writes it (§2 of
-export-formats.md): ``Account/user.json``, ``Messages/index.json`` and per channel
+"""The persona's own Discord data package, current era (2025+), as Discord writes it
+(docs/export-formats.md §2): ``Account/user.json``, ``Messages/index.json`` and per channel
 ``Messages/c<id>/channel.json`` + ``messages.json`` (only her messages, newest first, ``ID`` a bare
 JSON integer, UTC ``Timestamp`` without zone or fraction, raw ``<@id>`` / ``<:name:id>`` markup).
 

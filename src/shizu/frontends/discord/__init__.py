@@ -1,4 +1,4 @@
-"""``shizu discord``: the persona as a Discord bot, on discord.py (DESIGN.md §9, docs/discord.md).
+"""``shizu discord``: the persona as a Discord bot, on discord.py (docs/discord.md).
 
 :mod:`.triggers` decides when it answers, :mod:`.queue` holds what waits for the model,
 :mod:`.context` reads the conversation the way the training set wrote it, :mod:`.outgoing` turns
