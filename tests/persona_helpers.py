@@ -1,25 +1,29 @@
-"""Helpers for the persona runtime tests: a tiny ChatML tokenizer, a tiny run, a fake server.
+"""Helpers for the persona runtime tests: a tiny ChatML tokenizer, a tiny run, a fake server,
+a scripted backend.
 
 Everything is built in the test's temporary folder in well under a second: a byte-level tokenizer
 (256 byte tokens + the ChatML special tokens, SmolLM2's chat template), a randomly initialised
 2-layer Llama on that vocabulary, a PEFT adapter with random (not zero) LoRA weights so that it
 changes the output, and a local HTTP server speaking the OpenAI completions API. No model hub.
+:class:`ScriptedBackend` stands in for the model where the test is about the runtime around it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from shizu.workspace import Workspace
-
 from config_helpers import set_config
+from shizu.config import GenerationConfig
+from shizu.workspace import Workspace
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHATML = (
@@ -47,6 +51,77 @@ def chatml_tokenizer() -> Any:
     tokenizer.add_special_tokens({"additional_special_tokens": SPECIALS})
     tokenizer.chat_template = CHATML
     return tokenizer
+
+
+@cache
+def tokenizer() -> Any:
+    """One :func:`chatml_tokenizer` for the whole session (read-only: the scripted backends share it)."""
+    return chatml_tokenizer()
+
+
+Reply = str | Sequence[str]  # a scripted reply: one text, or the chunks to stream
+
+
+class ScriptedBackend:
+    """A :class:`shizu.persona.backends.Backend` whose model is a script; it records what it was asked.
+
+    ``script`` is either the replies, in order (each a text or a list of chunks to stream; the
+    last one repeats), or a function from the prompt to the reply (an exception raised there fails
+    that generation). ``delay`` seconds pass before each chunk; ``gate``, when set, must be opened
+    before a reply starts. Every call is recorded: ``prompts``, ``stops`` and ``settings``, and in
+    ``read`` how many chunks the caller took before it closed the stream. ``most_at_once`` is the
+    largest number of replies that were being written at the same time.
+    """
+
+    label = "scripted test model"
+
+    def __init__(self, script: Sequence[Reply] | Callable[[str], Reply], *, delay: float = 0.0, gate: threading.Event | None = None) -> None:
+        self.reply = script if callable(script) else None
+        self.replies: list[list[str]] = [] if callable(script) else [_chunks(r) for r in script]
+        self.delay = delay
+        self.gate = gate
+        self.prompts: list[str] = []
+        self.stops: list[list[str]] = []
+        self.settings: list[GenerationConfig] = []
+        self.read: list[int] = []
+        self.most_at_once = 0
+        self._active = 0
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer(self) -> Any:
+        return tokenizer()
+
+    def prepare(self) -> None:
+        pass
+
+    def stream(self, prompt: str, stop: Sequence[str], settings: GenerationConfig) -> Iterator[str]:
+        with self._lock:
+            self.prompts.append(prompt)
+            self.stops.append(list(stop))
+            self.settings.append(settings)
+            if self.reply is None:
+                chunks = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+            self._active += 1
+            self.most_at_once = max(self.most_at_once, self._active)
+        read = 0
+        try:
+            if self.reply is not None:  # outside the lock: a slow script must not serialise the callers
+                chunks = _chunks(self.reply(prompt))
+            if self.gate is not None:
+                self.gate.wait(10)
+            for chunk in chunks:
+                time.sleep(self.delay)
+                read += 1
+                yield chunk
+        finally:
+            with self._lock:
+                self._active -= 1
+                self.read.append(read)
+
+
+def _chunks(reply: Reply) -> list[str]:
+    return [reply] if isinstance(reply, str) else list(reply)
 
 
 def save_tiny_base(folder: Path) -> Path:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shizu.dataset.catalogue import Catalogue
 from shizu.chat.media import MediaRef, link_ref, message_refs, split_text, url_key
+from shizu.dataset.catalogue import Catalogue
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 
 
@@ -113,9 +113,9 @@ def test_catalogue_labels_are_unique_and_counts_are_per_persona_use() -> None:
     assert cat.to_json() == {
         "items": [
             {"kind": "gif", "label": "cat vibing", "tag": "[gif: cat vibing]", "url": "https://tenor.com/1",
-             "local_path": None, "count": 2},
+             "local_path": None, "local_root": None, "count": 2},
             {"kind": "gif", "label": "cat vibing 2", "tag": "[gif: cat vibing 2]", "url": "https://tenor.com/2",
-             "local_path": None, "count": 1},
+             "local_path": None, "local_root": None, "count": 1},
         ],
         "emoji": [{"name": "kekw", "id": "123", "count": 2}],
     }

@@ -43,7 +43,7 @@ class Chat:
         return mid
 
 
-def make_ws(tmp_path: Path, chat: Chat, me: tuple[str, ...] = ("1",), **sections: dict[str, Any]) -> Workspace:
+def make_ws(tmp_path: Path, chat: Chat, me: tuple[str, ...] = ("1",), source: str = "test.json", **sections: dict[str, Any]) -> Workspace:
     ws = Workspace.create(tmp_path / "ws")
     config = {"persona": {"me": list(me)}, "privacy": {"redact_pii": False}, "build": {"val_fraction": 0.0}}
     for name, values in sections.items():
@@ -54,7 +54,7 @@ def make_ws(tmp_path: Path, chat: Chat, me: tuple[str, ...] = ("1",), **sections
         encoding="utf-8",
     )
     with ws.open_store() as store:
-        store.write_source(chat.messages, path="test.json", format="test", sha256="abc", quality=2)
+        store.write_source(chat.messages, path=source, format="test", sha256="abc", quality=2)
     return ws
 
 
@@ -243,26 +243,37 @@ def test_pseudonyms_replace_other_people_everywhere_consistently(tmp_path: Path)
 
 
 def test_media_become_tags_and_the_persona_catalogue(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    (exports / "media").mkdir(parents=True)
+    (exports / "media" / "beach.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (exports / "media" / "link.png").symlink_to(tmp_path / "secret.png")
     chat = Chat()
     chat.say(GENERAL, AL, 0, "look www.example.com/news/big-story?ref=abc")
     chat.say(GENERAL, ME, 1, "https://tenor.com/view/cat-vibing-gif-26166638",
              embeds=(Embed(url="https://tenor.com/view/cat-vibing-gif-26166638", kind="gif"),))
     chat.say(GENERAL, ME, 1.2, "", attachments=(Attachment(
         url="https://cdn.discordapp.com/attachments/1/2/beach.png?ex=1&hm=2", filename="beach.png",
-        local_path="/exports/media/beach.png"),))
+        local_path=str(exports / "media" / "beach.png")),))
+    # Stored by an older Shizu or a crafted export: paths out of the export's folder, a script URL.
+    chat.say(GENERAL, ME, 1.25, "", attachments=(Attachment(
+        url="https://cdn.discordapp.com/attachments/1/3/up.png", filename="up.png", local_path=str(exports / ".." / "secret.png")),))
+    chat.say(GENERAL, ME, 1.3, "", attachments=(Attachment(
+        url="https://cdn.discordapp.com/attachments/1/4/link.png", filename="link.png", local_path=str(exports / "media" / "link.png")),))
+    chat.say(GENERAL, ME, 1.35, "", stickers=(Sticker(id="66", name="Evil", url="javascript:alert(1)"),))
     chat.say(GENERAL, ME, 1.4, "watch this https://www.youtube.com/watch?v=dQw4w9WgXcQ :kekw:",
              embeds=(Embed(url="https://www.youtube.com/watch?v=dQw4w9WgXcQ", title="Rick Astley - Never Gonna Give You Up",
                            kind="video"),), custom_emoji={"kekw": "555"})
     chat.say(GENERAL, ME, 1.6, "", stickers=(Sticker(id="77", name="Wave", url="https://media.discordapp.net/stickers/77.png"),))
     chat.say(GENERAL, AL, 2, "lmao https://tenor.com/view/cat-vibing-gif-26166638")
     chat.say(GENERAL, ME, 3, "https://tenor.com/view/cat-vibing-gif-99")  # same label, another GIF
-    ws = make_ws(tmp_path, chat)
+    ws = make_ws(tmp_path, chat, source=str(exports / "export.json"))
     build_dataset(ws)
     [example] = examples(ws)
     assert example["messages"][1:] == [
         {"role": "user", "content": "Alice: look [link: example.com news big story]"},
         {"role": "assistant", "content": (
-            "[gif: cat vibing]\n[image: beach]\nwatch this [link: Rick Astley - Never Gonna Give You Up] :kekw:\n"
+            "[gif: cat vibing]\n[image: beach]\n[image: up]\n[image: link]\n[sticker: Evil]\nwatch this [link: Rick Astley - Never Gonna Give You Up] :kekw:\n"
             "[sticker: Wave]"
         )},
         {"role": "user", "content": "Alice: lmao [gif: cat vibing]"},
@@ -273,20 +284,26 @@ def test_media_become_tags_and_the_persona_catalogue(tmp_path: Path) -> None:
     assert media == {
         "items": [
             {"kind": "gif", "label": "cat vibing", "tag": "[gif: cat vibing]",
-             "url": "https://tenor.com/view/cat-vibing-gif-26166638", "local_path": None, "count": 1},
+             "url": "https://tenor.com/view/cat-vibing-gif-26166638", "local_path": None, "local_root": None, "count": 1},
             {"kind": "image", "label": "beach", "tag": "[image: beach]",
              "url": "https://cdn.discordapp.com/attachments/1/2/beach.png?ex=1&hm=2",
-             "local_path": "/exports/media/beach.png", "count": 1},
+             "local_path": str((exports / "media" / "beach.png").resolve()), "local_root": str(exports), "count": 1},
+            {"kind": "image", "label": "up", "tag": "[image: up]",
+             "url": "https://cdn.discordapp.com/attachments/1/3/up.png", "local_path": None, "local_root": None, "count": 1},
+            {"kind": "image", "label": "link", "tag": "[image: link]",
+             "url": "https://cdn.discordapp.com/attachments/1/4/link.png", "local_path": None, "local_root": None, "count": 1},
             {"kind": "link", "label": "Rick Astley - Never Gonna Give You Up",
              "tag": "[link: Rick Astley - Never Gonna Give You Up]",
-             "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "local_path": None, "count": 1},
+             "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "local_path": None, "local_root": None, "count": 1},
             {"kind": "sticker", "label": "Wave", "tag": "[sticker: Wave]",
-             "url": "https://media.discordapp.net/stickers/77.png", "local_path": None, "count": 1},
+             "url": "https://media.discordapp.net/stickers/77.png", "local_path": None, "local_root": None, "count": 1},
             {"kind": "gif", "label": "cat vibing 2", "tag": "[gif: cat vibing 2]",
-             "url": "https://tenor.com/view/cat-vibing-gif-99", "local_path": None, "count": 1},
+             "url": "https://tenor.com/view/cat-vibing-gif-99", "local_path": None, "local_root": None, "count": 1},
         ],
         "emoji": [{"name": "kekw", "id": "555", "count": 1}],
     }
+    report = json.loads((ws.dataset_dir / "report.json").read_text())
+    assert report["media"]["dropped"] == {"media-path-outside-export": 2, "media-url-scheme": 1}
 
 
 def _sessions(chat: Chat, channel: Channel, start_minute: float) -> str:
@@ -461,7 +478,7 @@ def test_report_counts_channels_partners_and_samples(tmp_path: Path) -> None:
     assert report["examples_per_partner"] == {"Alice": 2, "Bob": 1}
     assert report["examples_per_month"] == {"2024-03": 2}
     assert report["media"] == {"items": 0, "by_kind": dict.fromkeys(["gif", "image", "video", "sticker", "file", "link"], 0),
-                               "emoji": 0, "withheld": 0}
+                               "emoji": 0, "withheld": 0, "dropped": {}}
     assert len(report["samples"]) == 2 and report["tokens"]["cutoff"] == 768
     assert sum(report["tokens"]["histogram"]["counts"]) == 2
     html = (ws.dataset_dir / "report.html").read_text()

@@ -20,14 +20,15 @@ import pytest
 from fake_discord import FakeDiscord, bot_config, running
 from fake_discord.persona import scripted_persona
 from persona_helpers import chatml_tokenizer, completion_server
-from shizu.collection.log import ExchangeLog
+from shizu.chat.media import MediaItem
 from shizu.config import Config
-from shizu.frontends.discord.bot import WARNING, DiscordBot
 from shizu.errors import DiscordError
+from shizu.frontends.discord.bot import WARNING, DiscordBot
 from shizu.persona.backends.remote import RemoteBackend
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 from shizu.persona.runtime import Persona
 from shizu.store import MessageStore
+from shizu.store.exchanges import ExchangeLog
 
 ZWSP = "\u200b"
 NO_PINGS = {"parse": []}
@@ -166,7 +167,7 @@ def test_media_tags_upload_the_local_file_or_send_the_stored_link(tmp_path: Path
     picture = tmp_path / "cat_pic.png"
     picture.write_bytes(b"\x89PNG fake image bytes")
     catalogue = MediaCatalogue([
-        MediaItem("image", "cat pic", "https://cdn.discordapp.com/attachments/1/2/cat_pic.png?ex=1", str(picture)),
+        MediaItem("image", "cat pic", "https://cdn.discordapp.com/attachments/1/2/cat_pic.png?ex=1", str(picture), str(tmp_path)),
         MediaItem("gif", "cat vibing", "https://tenor.com/view/cat-vibing-gif-12345678"),
     ])
 

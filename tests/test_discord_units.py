@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from shizu.chat.layout import Place
+from shizu.chat.media import MediaItem
 from shizu.config import ConfigError, DiscordConfig, parse_config, render_template
+from shizu.errors import DiscordError
 from shizu.frontends.discord.commands import Status, format_status, parse_command
 from shizu.frontends.discord.context import is_command
-from shizu.errors import DiscordError
 from shizu.frontends.discord.launch import token_from_env
 from shizu.frontends.discord.outgoing import MAX_FILES, pause_before, prepare, resolve_emoji, split_message
 from shizu.frontends.discord.queue import Request, RequestQueue
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
-from shizu.persona.media import MediaItem
 from shizu.persona.postprocess import OutMessage
 
 
@@ -150,19 +150,37 @@ def test_prepare_uploads_local_files_that_fit_and_links_the_rest(tmp_path: Path)
     big = tmp_path / "big.mp4"
     big.write_bytes(b"x" * 100)
     items = (
-        MediaItem("image", "small", "https://cdn.example/small.png", str(small)),
-        MediaItem("video", "big", "https://cdn.example/big.mp4", str(big)),
-        MediaItem("gif", "gone", "https://tenor.com/view/gone-gif-1", str(tmp_path / "missing.gif")),
+        MediaItem("image", "small", "https://cdn.example/small.png", str(small), str(tmp_path)),
+        MediaItem("video", "big", "https://cdn.example/big.mp4", str(big), str(tmp_path)),
+        MediaItem("gif", "gone", "https://tenor.com/view/gone-gif-1", str(tmp_path / "missing.gif"), str(tmp_path)),
     )
     message = OutMessage(text="look https://cdn.example/small.png https://cdn.example/big.mp4 https://tenor.com/view/gone-gif-1",
                          body="look", media=items)
     out = prepare(message, {}, upload_limit=50)
     assert out.files == (small,)
     assert out.parts == ("look\nhttps://cdn.example/big.mp4 https://tenor.com/view/gone-gif-1",)
-    many = OutMessage(text="", body="", media=tuple(MediaItem("image", f"p{i}", f"https://x/{i}.png", str(small)) for i in range(12)))
+    many = OutMessage(text="", body="", media=tuple(MediaItem("image", f"p{i}", f"https://x/{i}.png", str(small), str(tmp_path)) for i in range(12)))
     spread = prepare(many, {}, upload_limit=50)
     assert len(spread.files) == MAX_FILES
     assert spread.parts == ("https://x/10.png https://x/11.png",)
+
+
+def test_prepare_never_uploads_a_file_outside_its_export_nor_links_a_script(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"x")
+    (export / "link.png").symlink_to(secret)
+    items = (
+        MediaItem("image", "up", "https://cdn.example/up.png", str(export / ".." / "secret.png"), str(export)),
+        MediaItem("image", "link", "https://cdn.example/link.png", str(export / "link.png"), str(export)),
+        MediaItem("image", "abs", "https://cdn.example/abs.png", str(secret), str(export)),
+        MediaItem("image", "no root", "https://cdn.example/old.png", str(secret)),  # a catalogue from before local_root
+        MediaItem("sticker", "evil", "javascript:alert(1)"),
+    )
+    out = prepare(OutMessage(text="x", body="look", media=items), {}, upload_limit=50)
+    assert out.files == ()
+    assert out.parts == ("look\nhttps://cdn.example/up.png https://cdn.example/link.png https://cdn.example/abs.png https://cdn.example/old.png",)
 
 
 def test_pauses_grow_with_length_and_are_capped() -> None:

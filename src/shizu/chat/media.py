@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
@@ -41,6 +42,37 @@ _VIDEO_EXT = {"mp4", "mov", "webm", "mkv", "avi", "m4v"}
 _CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 
 
+# Stable reason codes for media dropped on the way to the catalogue (counted in the build report).
+LOCAL_OUTSIDE = "media-path-outside-export"  # a local file that resolves outside its export's folder
+URL_SCHEME = "media-url-scheme"  # a URL that is not http(s) (javascript:, data:, a file:// not checked)
+WEB_SCHEMES = ("http", "https")
+
+
+def contained_file(reference: str | Path, root: str | Path) -> Path | None:
+    """The regular file ``reference`` names inside folder ``root``, or ``None``.
+
+    The one rule for files an export refers to (used when importing, building and again at every
+    use: serving, uploading, embedding): ``reference`` (relative to ``root``, or absolute) is
+    resolved with symlinks followed, and only a path that stays inside ``root`` (also resolved)
+    and is a regular file passes. ``..``, absolute paths elsewhere and symlinks pointing out fail.
+    """
+    try:
+        base = Path(root).resolve(strict=True)
+        target = (base / reference).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return target if target.is_relative_to(base) and target.is_file() else None
+
+
+def is_web_url(url: str) -> bool:
+    """An ``http``/``https`` URL: the only kind a page may link to or a catalogue may keep."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
+
+
 @dataclass(frozen=True, slots=True)
 class MediaRef:
     """One media item in one message, before the catalogue gives it its final (unique) label."""
@@ -50,6 +82,7 @@ class MediaRef:
     url: str
     key: str  # identity in the catalogue (URL without expiring signature, or sticker id)
     local_path: str | None = None
+    local_root: str | None = None  # the folder of the export the local file must stay inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +93,24 @@ class MediaItem:
     label: str
     url: str
     local_path: str | None = None
+    local_root: str | None = None  # the export's folder; without it the local file is never used
 
     @property
     def tag(self) -> str:
         return make_tag(self.kind, self.label)
+
+    def local_file(self) -> Path | None:
+        """The local file, checked again now (:func:`contained_file`); ``None`` when it does not pass."""
+        if not self.local_path or not self.local_root:
+            return None
+        return contained_file(self.local_path, self.local_root)
+
+
+def export_folder(source: str) -> str | None:
+    """The folder an export file lies in (``Message.source``); ``None`` inside a zip archive."""
+    if not source or "!" in source:
+        return None
+    return str(Path(source).parent)
 
 
 def make_tag(kind: str, label: str) -> str:
@@ -119,6 +166,7 @@ def message_refs(msg: Message, linked: set[str]) -> Iterator[MediaRef]:
             url=att.url,
             key=url_key(att.url),
             local_path=att.local_path,
+            local_root=export_folder(msg.source) if att.local_path else None,
         )
     for sticker in msg.stickers:
         yield MediaRef(

@@ -7,10 +7,11 @@ that is not in the catalogue is never sent.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from shizu.chat.media import MediaKind, MediaRef, make_tag
+from shizu.chat.media import LOCAL_OUTSIDE, URL_SCHEME, MediaKind, MediaRef, contained_file, is_web_url, make_tag
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class Entry:
     label: str
     url: str
     local_path: str | None
+    local_root: str | None = None
     count: int = 0
 
     @property
@@ -41,9 +43,17 @@ class Catalogue:
         self._withheld: set[str] = set()
         self._url_is_safe = url_is_safe
         self.emoji: dict[str, list] = {}  # name -> [id, count]
+        self.dropped: Counter[str] = Counter()  # reason code -> media refused (LOCAL_OUTSIDE, URL_SCHEME)
 
     def tag(self, ref: MediaRef, persona: bool) -> str:
-        """The tag for ``ref`` in the text; the persona's items are catalogued and counted."""
+        """The tag for ``ref`` in the text; the persona's items are catalogued and counted.
+
+        What is stored is checked again here, whatever version of Shizu ingested it: a local file
+        must pass :func:`~shizu.chat.media.contained_file` and a URL must be http(s) (a ``file://``
+        URL only with a local file that passed); otherwise the item is only a tag.
+        """
+        if persona:
+            ref = self._checked(ref)
         entry = self._entries.get(ref.key)
         if persona and entry is None and ref.key not in self._withheld:
             if ref.url and self._url_is_safe(ref.url):
@@ -55,8 +65,23 @@ class Catalogue:
         if persona:
             entry.count += 1
             if entry.local_path is None and ref.local_path:
-                entry.local_path = ref.local_path
+                entry.local_path, entry.local_root = ref.local_path, ref.local_root
         return entry.tag
+
+    def _checked(self, ref: MediaRef) -> MediaRef:
+        """``ref`` without what fails the local-file and URL-scheme rules (counted by reason)."""
+        local = None
+        if ref.local_path:
+            local = contained_file(ref.local_path, ref.local_root) if ref.local_root else None
+            if local is None:
+                self.dropped[LOCAL_OUTSIDE] += 1
+        url = ref.url
+        if url and not is_web_url(url) and not (local is not None and url.lower().startswith("file:")):
+            self.dropped[URL_SCHEME] += 1
+            url = ""
+        if local is None and url == ref.url and not ref.local_path:
+            return ref
+        return replace(ref, url=url, local_path=str(local) if local else None, local_root=ref.local_root if local else None)
 
     def add_emoji(self, name: str, emoji_id: str) -> None:
         seen = self.emoji.setdefault(name, [emoji_id, 0])
@@ -74,7 +99,7 @@ class Catalogue:
     def to_json(self) -> dict:
         return {
             "items": [
-                {"kind": e.kind, "label": e.label, "tag": e.tag, "url": e.url, "local_path": e.local_path,
+                {"kind": e.kind, "label": e.label, "tag": e.tag, "url": e.url, "local_path": e.local_path, "local_root": e.local_root,
                  "count": e.count}
                 for e in self.entries()
             ],
@@ -91,6 +116,6 @@ class Catalogue:
             label = f"{ref.label} {n}"
             n += 1
         self._labels.add(label)
-        entry = Entry(kind=ref.kind, label=label, url=ref.url, local_path=ref.local_path)
+        entry = Entry(kind=ref.kind, label=label, url=ref.url, local_path=ref.local_path, local_root=ref.local_root)
         self._entries[ref.key] = entry
         return entry

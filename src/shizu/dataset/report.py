@@ -80,6 +80,7 @@ def build_report(tally: Tally, persona: Identity, config: Config, catalogue: Cat
             "by_kind": by_kind,
             "emoji": len(catalogue.emoji),
             "withheld": catalogue.withheld,
+            "dropped": dict(sorted(catalogue.dropped.items())),
         },
         "samples": tally.samples,
     }

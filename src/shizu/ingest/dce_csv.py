@@ -397,8 +397,8 @@ class _Converter:
             self.report.warn(f"rows with fewer than 4 columns were skipped (the first on line {self.malformed_at})")
         if self.dates.naive:
             self.report.warn("the dates in this CSV have no time zone (DCE before 2.42.3); they were read as UTC")
-        if self.media.missing:
-            self.report.warn(self.media.missing_warning("CSV"))
+        for warning in self.media.warnings("CSV"):
+            self.report.warn(warning)
 
 
 def _reactions(field: str) -> tuple[Reaction, ...]:

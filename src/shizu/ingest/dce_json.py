@@ -51,7 +51,6 @@ import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import BinaryIO, ClassVar
 from urllib.parse import unquote
 from zipfile import BadZipFile
@@ -59,6 +58,7 @@ from zipfile import BadZipFile
 import msgspec
 
 from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
+from shizu.chat.media import LOCAL_OUTSIDE
 from shizu.errors import IngestError
 from shizu.ingest.base import (
     QUALITY_FULL_EXPORT,
@@ -588,8 +588,8 @@ class _Converter:
             self.malformed_at = where
 
     def finish(self) -> None:
-        if self.media.missing:
-            self.report.warn(self.media.missing_warning("JSON"))
+        for warning in self.media.warnings("JSON"):
+            self.report.warn(warning)
         if self.malformed_at:
             self.report.warn(f"messages with fields of the wrong type were skipped (the first at {self.malformed_at})")
 
@@ -697,29 +697,34 @@ class MediaFolder:
     """Files a ``--media`` export downloaded next to itself (DCE writes their paths as URLs)."""
 
     def __init__(self, source: Source) -> None:
-        self.folder: Path | None = None if source.member else source.path.parent.resolve()
-        self.missing = 0  # relative paths whose file is not there
+        self.source = source
+        self.missing = 0  # local paths whose file is not there
+        self.refused = 0  # local paths that point outside the export's folder
 
     def local_path(self, url: str) -> str | None:
-        """The file for a relative (``\\`` or ``/``) or absolute path, if it exists; None for URLs."""
-        if self.folder is None or "://" in url or url.startswith("data:"):
+        """The file for a local path inside the export's folder (:meth:`Source.local_file`); None for URLs."""
+        if self.source.member or "://" in url or url.startswith("data:"):
             return None
-        rel = url.replace("\\", "/")
-        for candidate in (rel, unquote(rel)) if "%" in rel else (rel,):
-            try:
-                path = self.folder / candidate
-                if path.is_file():
-                    return str(path)
-            except (OSError, ValueError):
-                return None
-        self.missing += 1
-        return None
+        found = self.source.local_file(url)
+        if found.refused:
+            self.refused += 1
+        elif found.path is None:
+            self.missing += 1
+        return found.path
 
-    def missing_warning(self, kind: str) -> str:
-        return (
-            f"{self.missing} attachment(s) point to files next to the export that are missing"
-            f" (keep the export's _Files folder beside the {kind} to use them)"
-        )
+    def warnings(self, kind: str) -> list[str]:
+        """What to tell the user about the attachments' local files, if anything."""
+        out = []
+        if self.missing:
+            out.append(
+                f"{self.missing} attachment(s) point to files next to the export that are missing"
+                f" (keep the export's _Files folder beside the {kind} to use them)"
+            )
+        if self.refused:
+            out.append(
+                f"{self.refused} attachment path(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})"
+            )
+        return out
 
 
 def file_name(url: str) -> str:

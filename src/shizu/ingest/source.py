@@ -8,8 +8,18 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+from urllib.parse import unquote
 
+from shizu.chat.media import contained_file
 from shizu.store import file_sha256
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local file an export refers to: its resolved path, or why there is none."""
+
+    path: str | None
+    refused: bool = False  # the reference pointed outside the export's folder
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,32 @@ class Source:
             return Source(self.path, member) if member in archive_names(self.path) else None
         candidate = self.path.with_name(name)
         return Source(candidate) if candidate.is_file() else None
+
+    def local_file(self, reference: str) -> LocalFile:
+        """The file an export names by a local path (relative, absolute, ``\\`` or %-encoded).
+
+        Only a regular file that stays inside this export's folder, symlinks followed, is
+        returned (:func:`shizu.chat.media.contained_file`, the one rule); a reference that
+        resolves outside is ``refused`` (reason code ``media-path-outside-export``). Zip members
+        have no local files.
+        """
+        if self.member or not reference or "://" in reference or reference.startswith("data:") or "\0" in reference:
+            return LocalFile(None)
+        folder = self.path.parent
+        text = reference.replace("\\", "/")
+        refused = False
+        for candidate in (text, unquote(text)) if "%" in text else (text,):
+            try:
+                outside = not (folder.resolve() / candidate).resolve().is_relative_to(folder.resolve())
+            except (OSError, RuntimeError, ValueError):
+                continue
+            if outside:
+                refused = True
+                continue
+            found = contained_file(candidate, folder)
+            if found is not None:
+                return LocalFile(str(found))
+        return LocalFile(None, refused=refused)
 
     def relative(self, *parts: str) -> Source | None:
         """A file at ``parts`` relative to this file's folder ('..' allowed), or None."""

@@ -49,6 +49,7 @@ from typing import ClassVar
 
 import msgspec
 
+from shizu.chat.media import LOCAL_OUTSIDE
 from shizu.errors import IngestError
 from shizu.ingest.base import (
     QUALITY_FULL_EXPORT,
@@ -188,8 +189,7 @@ class TelegramImporter:
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
         data = read_whole(source, report)
         export = _parse(source.name, data)
-        folder = None if source.member else source.path.parent.resolve()
-        reader = _Reader(source.name, folder, report)
+        reader = _Reader(source, report)
         personal = export.personal_information
         me = _peer(personal.user_id) if personal is not None else None
         if personal is not None and me is not None:
@@ -295,14 +295,15 @@ def _is_placeholder(path: str) -> bool:
 class _Reader:
     """_Message -> Message for one export file (authors, local files, counters for warnings)."""
 
-    def __init__(self, name: str, folder: Path | None, report: FileReport) -> None:
-        self.name = name
-        self.folder = folder
+    def __init__(self, source: Source, report: FileReport) -> None:
+        self.name = source.name
+        self.source = source
         self.report = report
         self.accounts = {a.id for a in report.accounts}
         self.authors: dict[tuple, Author] = {}
         self.local_time_only = 0
         self.missing_files = 0
+        self.refused_files = 0
         self.malformed_at: str | None = None
 
     def chat(self, chat: _Chat) -> Iterator[Message]:
@@ -349,6 +350,8 @@ class _Reader:
                 f"{self.missing_files} media files named by the export are missing next to it"
                 " (keep the export's folders beside result.json to use them)"
             )
+        if self.refused_files:
+            self.report.warn(f"{self.refused_files} media path(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})")
         if self.malformed_at:
             self.report.warn(
                 "messages that could not be read (a field of the wrong type, or text that is not UTF-8) were skipped"
@@ -447,15 +450,15 @@ class _Reader:
 
     def _file(self, path: str) -> tuple[str, str | None]:
         """(``file://`` URL, local path) of a media file next to the export; ("", None) if absent."""
-        if _is_placeholder(path) or self.folder is None:
+        if _is_placeholder(path) or self.source.member:
             return "", None
-        try:
-            candidate = self.folder / path
-            if candidate.is_file():
-                return candidate.as_uri(), str(candidate)
-        except (OSError, ValueError):
-            pass
-        self.missing_files += 1
+        found = self.source.local_file(path)
+        if found.path is not None:
+            return Path(found.path).as_uri(), found.path
+        if found.refused:
+            self.refused_files += 1
+        else:
+            self.missing_files += 1
         return "", None
 
 

@@ -54,6 +54,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, NamedTuple
 
+from shizu.chat.media import LOCAL_OUTSIDE
 from shizu.errors import IngestError
 from shizu.ingest.base import QUALITY_FULL_EXPORT, SKIP_MALFORMED, SKIP_NO_AUTHOR, FileReport, read_whole
 from shizu.ingest.source import Source
@@ -379,7 +380,7 @@ class _Chat:
         self.source = source
         self.records = records
         self.report = report
-        self.folder: Path | None = None if source.member else source.path.parent
+        self.refused = 0  # attachment names that point outside the export's folder
 
     def messages(self) -> Iterator[Message]:
         parsed = [self._classify(r) for r in self.records]
@@ -444,6 +445,8 @@ class _Chat:
                 f"{missing} attached files named in the chat are not next to it"
                 " (unzip the export and keep its files beside the .txt to use them)"
             )
+        if self.refused:
+            self.report.warn(f"{self.refused} attached file name(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})")
 
     def _classify(self, record: _Record) -> tuple[str, str, bool]:
         """(author name, text, is_system) of one record."""
@@ -486,22 +489,14 @@ class _Chat:
         if m:
             groups = m.groupdict()
             filename = (groups.get("name") or groups.get("a") or groups.get("b") or "").strip()
-            url, local = self._file(filename)
+            found = self.source.local_file(filename)
+            self.refused += found.refused
+            url = Path(found.path).as_uri() if found.path else ""
             caption = (m["caption"] or "").strip()
-            return "media", caption, (Attachment(url=url, filename=filename, local_path=local),), (), (), int(not url)
+            absent = int(not found.path and not found.refused)
+            return "media", caption, (Attachment(url=url, filename=filename, local_path=found.path),), (), (), absent
         return kind, text, (), (), (), 0
 
-    def _file(self, filename: str) -> tuple[str, str | None]:
-        """(``file://`` URL, local path) of an attached file next to the text file on disk."""
-        if self.folder is None:
-            return "", None
-        try:
-            candidate = (self.folder / filename).resolve()
-            if candidate.parent == self.folder.resolve() and candidate.is_file():
-                return candidate.as_uri(), str(candidate)
-        except (OSError, ValueError):
-            pass
-        return "", None
 
 
 def _omitted(kind: str) -> tuple[tuple[Attachment, ...], tuple[Embed, ...], tuple[Sticker, ...]]:

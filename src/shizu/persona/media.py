@@ -42,7 +42,7 @@ class MediaCatalogue:
             raise WorkspaceError(f"{path} is not readable JSON: {exc}", hint="Rebuild it with `shizu build`.") from None
         try:
             items = [
-                MediaItem(kind=i["kind"], label=i["label"], url=i["url"], local_path=i.get("local_path"))
+                MediaItem(kind=i["kind"], label=i["label"], url=i["url"], local_path=i.get("local_path"), local_root=i.get("local_root"))
                 for i in data.get("items", [])
             ]
             emoji = {e["name"]: str(e["id"]) for e in data.get("emoji", [])}

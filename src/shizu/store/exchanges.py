@@ -149,7 +149,7 @@ def _exchange(row: tuple[Any, ...]) -> Exchange:
     messages = tuple(
         SentMessage(
             ids=tuple(m["ids"]), text=m["text"], body=m["body"],
-            media=tuple(MediaItem(i["kind"], i["label"], i["url"], i.get("local_path")) for i in m["media"]),
+            media=tuple(MediaItem(i["kind"], i["label"], i["url"], i.get("local_path"), i.get("local_root")) for i in m["media"]),
         )
         for m in json.loads(reply)
     )
@@ -162,4 +162,4 @@ def _exchange(row: tuple[Any, ...]) -> Exchange:
 
 
 def _media_json(item: MediaItem) -> dict[str, str | None]:
-    return {"kind": item.kind, "label": item.label, "url": item.url, "local_path": item.local_path}
+    return {"kind": item.kind, "label": item.label, "url": item.url, "local_path": item.local_path, "local_root": item.local_root}

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shizu.chat.media import is_web_url
 from shizu.persona.postprocess import EMOJI_RE, OutMessage
 
 MESSAGE_LIMIT = 2000  # characters in one Discord message
@@ -36,12 +37,12 @@ def prepare(message: OutMessage, emoji: Mapping[str, str], upload_limit: int) ->
     files: list[Path] = []
     links: list[str] = []
     for item in message.media:
-        path = Path(item.local_path) if item.local_path else None
+        path = item.local_file()  # checked again now: inside its export's folder, a regular file
         if path is not None and len(files) < MAX_FILES and _fits(path, upload_limit):
             files.append(path)
-        else:
+        elif is_web_url(item.url):
             links.append(item.url)
-    if files:
+    if files or len(links) < len(message.media):  # uploads, or media that may not be shown as a link
         text = "\n".join(filter(None, [message.body, " ".join(links)]))
     else:
         text = message.text
