@@ -72,3 +72,23 @@ def read_whole(source: Source, report: FileReport) -> bytes:
         raise IngestError(source.name, f"cannot be read: {exc}") from None
     report.progress(len(data))
     return data
+
+
+def failure(exc: Exception, label: str) -> str:
+    """What to tell the user when reading one file raised something other than an IngestError.
+
+    The file fails alone: its transaction is rolled back and the other files are still ingested.
+    """
+    if isinstance(exc, RecursionError):
+        return (
+            "is nested too deeply to read (JSON deeper than about 1,000 levels); no real export nests like that,"
+            " so the file is damaged or crafted. Nothing from it was stored."
+        )
+    if isinstance(exc, MemoryError):
+        return "is too large to read into this machine's memory. Nothing from it was stored; split the export into smaller files."
+    if isinstance(exc, UnicodeError):
+        return f"is not valid text ({exc}). Nothing from it was stored; export it again."
+    return (
+        f"could not be read: {type(exc).__name__}: {exc}. Nothing from it was stored. This is a bug in Shizu's {label}"
+        " importer if the file opens in the tool that wrote it: please report it with the file's structure (not its content)."
+    )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
-from shizu.ingest.base import FileReport, Importer
+from shizu.ingest.base import FileReport, Importer, failure
 from shizu.ingest.formats import importers
 from shizu.ingest.source import Source, is_zip, zip_members
 from shizu.ingest.worker import ReadWorker, worth_a_worker
@@ -91,6 +91,8 @@ def ingest_sources(
                 )
             except ShizuError as exc:
                 report.error = str(exc)
+            except Exception as exc:
+                report.error = f"{source.name}: {failure(exc, importer.label)}"
             reports.append(report)
             on_done(report)
     return reports

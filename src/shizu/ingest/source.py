@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -46,8 +47,14 @@ class Source:
         return self.path.stat().st_size
 
     def open(self) -> BinaryIO:
+        """The file's bytes as a stream; an archive member only within the expansion limits."""
         if self.member:
-            return archive(self.path).open(self.member)
+            check_member(self)
+        return self._open()
+
+    def _open(self) -> BinaryIO:
+        if self.member:
+            return archive(self.path).open(self.member)  # zipfile never yields more than the declared size
         return open(self.path, "rb")
 
     def sha256(self) -> str:
@@ -60,7 +67,7 @@ class Source:
             return fh.read()
 
     def head(self, n: int = 65536) -> bytes:
-        with self.open() as fh:
+        with self._open() as fh:
             return fh.read(n)
 
     def sibling(self, name: str) -> Source | None:
@@ -156,3 +163,45 @@ def _archive_names(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
 def text_stream(source: Source) -> io.TextIOWrapper:
     """The source as text (UTF-8, BOM stripped, newlines kept as written)."""
     return io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="")
+
+
+MAX_MEMBER_MB_ENV = "SHIZU_MAX_MEMBER_MB"
+MAX_RATIO_ENV = "SHIZU_MAX_ZIP_RATIO"
+MAX_MEMBER_MB = 4096  # the largest archive member read (expanded)
+MAX_RATIO = 100  # expanded / compressed size above which a large member is refused (zip bombs: 1000x and more)
+RATIO_FLOOR_MB = 64  # members smaller than this may compress as well as they like
+
+
+def check_member(source: Source) -> None:
+    """Refuse an archive member that would expand beyond the limits, before reading any of it.
+
+    The declared size is what :mod:`zipfile` will yield at most (it stops there), so checking it
+    bounds the memory a whole-file read can take. Limits: ``$SHIZU_MAX_MEMBER_MB`` (default
+    4096) and ``$SHIZU_MAX_ZIP_RATIO`` (default 100, for members over 64 MB).
+    """
+    from shizu.errors import IngestError
+
+    info = archive(source.path).getinfo(source.member or "")
+    max_mb = _limit(MAX_MEMBER_MB_ENV, MAX_MEMBER_MB)
+    size_mb = info.file_size / 1e6
+    if size_mb > max_mb:
+        raise IngestError(
+            source.name, f"expands to {size_mb:,.0f} MB, over the {max_mb:,.0f} MB limit for one archive member",
+            hint=f"Unzip the archive and ingest the folder, or raise the limit: {MAX_MEMBER_MB_ENV}={int(size_mb) + 1} shizu ingest ...",
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    max_ratio = _limit(MAX_RATIO_ENV, MAX_RATIO)
+    if size_mb > RATIO_FLOOR_MB and ratio > max_ratio:
+        raise IngestError(
+            source.name,
+            f"expands {ratio:,.0f}x (from {info.compress_size / 1e6:,.1f} MB to {size_mb:,.0f} MB), over the {max_ratio:,.0f}x"
+            " limit for archive members: real exports compress far less, so the archive is damaged or crafted (a zip bomb)",
+            hint=f"If it is a real export, unzip it and ingest the folder, or raise the limit: {MAX_RATIO_ENV}={int(ratio) + 1} shizu ingest ...",
+        )
+
+
+def _limit(env: str, default: float) -> float:
+    try:
+        return float(os.environ.get(env, "")) or default
+    except ValueError:
+        return default

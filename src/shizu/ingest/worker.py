@@ -8,8 +8,10 @@ rows, one transaction per file, exactly as it would have written rows it read it
 (:meth:`MessageStore.write_rows`). On the 1M-message benchmark: 16 s in one process, 10 s so.
 
 Errors keep their meaning: an export problem in the worker (a :class:`ShizuError`) arrives as a
-:class:`ShizuError` with the same text; a bug arrives as a :class:`RuntimeError` with the worker's
-traceback. A file whose writing stops early (an error on this side) stops the worker; the next file
+:class:`ShizuError` with the same text, and any other failure of one file (a crafted file's
+``RecursionError``, an importer bug) as that file's error in the same words the in-process path
+uses (:func:`shizu.ingest.base.failure`); a worker that dies is a :class:`RuntimeError`, which
+the pipeline also records as that file's error. A file whose writing stops early (an error on this side) stops the worker; the next file
 starts a fresh one.
 """
 
@@ -20,7 +22,6 @@ import os
 import pickle
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -30,13 +31,13 @@ import msgspec
 
 import shizu
 from shizu.errors import ShizuError
-from shizu.ingest.base import FileReport, Importer
+from shizu.ingest.base import FileReport, Importer, failure
 from shizu.ingest.source import Source
 from shizu.store import SourceRows
 
 MIN_BYTES = 32 << 20  # below this the worker's start (about 0.3 s) costs more than it saves
 
-_ROWS, _END, _CRASHED = b"R", b"E", b"X"  # the first byte of each message from the worker
+_ROWS, _END = b"R", b"E"  # the first byte of each message from the worker
 _encode = msgspec.msgpack.Encoder().encode
 _decode_rows = msgspec.msgpack.Decoder(tuple[int, list[list]]).decode
 
@@ -103,8 +104,6 @@ class ReadWorker:
                 yield batch
                 continue
             self._busy = False
-            if kind == _CRASHED:
-                raise RuntimeError(f"the ingest worker process failed:\n{pickle.loads(body)}")
             summary, error, skipped, warnings, accounts, consumed = pickle.loads(body)
             report.skipped.update(skipped)
             report.warnings.extend(warnings)
@@ -181,9 +180,10 @@ def _send_source(conn: Connection, source: Source, importer: Importer) -> None:
             consumed = 0
     except ShizuError as exc:
         error = str(exc)
-    except Exception:  # a bug: the writer raises it with this traceback (a closed pipe fails again here)
-        conn.send_bytes(_CRASHED + pickle.dumps(traceback.format_exc()))
+    except (BrokenPipeError, ConnectionError):  # the writer stopped reading this file: nothing to report
         return
+    except Exception as exc:
+        error = f"{source.name}: {failure(exc, importer.label)}"
     tail = (vars(rows), error, report.skipped, report.warnings, report.accounts, consumed)
     conn.send_bytes(_END + pickle.dumps(tail))
 
