@@ -16,7 +16,10 @@ from shizu.message import Attachment, Channel, Message, Reaction
 
 CSV = Path(__file__).parent / "fixtures" / "dce" / "csv"
 HEADER = "AuthorID,Author,Date,Content,Attachments,Reactions\r\n"
-NAIVE = "the dates in this CSV have no time zone (DCE before 2.42.3); they were read as UTC"
+NAIVE = (
+    "the dates in this CSV have no time zone (DCE before 2.42.3); they were read as UTC"
+    " (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)"
+)
 
 
 def read(path: Path) -> tuple[list[Message], FileReport]:
@@ -183,7 +186,7 @@ def test_other_culture_spellings(tmp_path: Path) -> None:
         "06-jan.-23 02:22 PM": utc(2023, 1, 6, 14, 22),
     }
     for i, (text, expected) in enumerate(cases.items()):
-        path = write_csv(tmp_path / f"{i}.csv", [("1", "a", text, "x", "", "")])
+        path = write_csv(tmp_path / f"case {i}.csv", [("1", "a", text, "x", "", "")])
         messages, report = read(path)
         assert [m.timestamp for m in messages] == [expected], text
         assert report.warnings == [NAIVE], text

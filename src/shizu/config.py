@@ -37,6 +37,16 @@ class PrivacyConfig(msgspec.Struct, kw_only=True):
     pseudonymize: bool = False  # replace other people's names by consistent pseudonyms
 
 
+class IngestConfig(msgspec.Struct, kw_only=True):
+    # The zone of exports whose times carry none (WhatsApp, DCE CSV before 2.42.3, old Telegram): "" reads them as UTC.
+    timezone: str = ""
+
+    def problems(self) -> list[str]:
+        if self.timezone and not _is_timezone(self.timezone):
+            return [f"timezone: unknown time zone {self.timezone!r}; use an IANA name such as \"Europe/Paris\", or \"\" for UTC"]
+        return []
+
+
 class BuildConfig(msgspec.Struct, kw_only=True):
     session_gap_minutes: float = 30.0  # silence that starts a new conversation
     burst_window_seconds: float = 180.0  # same author within this window: one turn
@@ -155,6 +165,7 @@ class ServeConfig(msgspec.Struct, kw_only=True):
     max_tokens: int = 512  # the largest max_tokens a request may ask for
     max_queue: int = 64  # requests waiting for one model; more are refused (503) until the queue drains
     speaker: str = "Friend"  # the speaker of a message that names nobody (no `name`, no "Name: " prefix)
+    allowed_hosts: list[str] = []  # names the server answers to when not on loopback (besides the bind address)
 
     def problems(self) -> list[str]:
         checks = [
@@ -222,6 +233,7 @@ class DiscordConfig(msgspec.Struct, kw_only=True):
 class Config(msgspec.Struct, kw_only=True):
     persona: PersonaConfig = msgspec.field(default_factory=PersonaConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
+    ingest: IngestConfig = msgspec.field(default_factory=IngestConfig)
     build: BuildConfig = msgspec.field(default_factory=BuildConfig)
     train: TrainConfig = msgspec.field(default_factory=TrainConfig)
     generation: GenerationConfig = msgspec.field(default_factory=GenerationConfig)
@@ -315,6 +327,12 @@ redact_pii = true
 opt_out = []
 # Replace other people's names by consistent pseudonyms.
 pseudonymize = false
+
+[ingest]
+# The time zone of exports whose times say none (WhatsApp chats, DiscordChatExporter CSV before
+# 2.42.3, Telegram exports before about 2022): an IANA name such as "Europe/Paris". Empty: read
+# them as UTC (each such file is named in a warning). `shizu ingest --timezone` overrides it.
+timezone = ""
 
 [build]
 # A silence longer than this starts a new conversation.
@@ -411,6 +429,9 @@ max_tokens = 512
 max_queue = 64
 # Who speaks when a message names nobody (no "name" field and no "Name: " prefix).
 speaker = "Friend"
+# Off this machine, the names the server answers to besides the address it listens on (the Host
+# header; other names get 421), e.g. ["mika.example.org"]. On 127.0.0.1 only localhost names work.
+allowed_hosts = []
 
 [discord]
 # `shizu discord`: the persona as a Discord bot (docs/discord.md). The bot token is read from

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 from shizu.ingest.source import Source
 from shizu.message import Author, Message
@@ -34,6 +36,17 @@ class FileReport:
     accounts: list[Author] = field(default_factory=list)  # the exporting person's own account(s)
     error: str | None = None
     progress: Callable[[int], None] = lambda nbytes: None  # importers report bytes consumed
+    timezone: ZoneInfo | None = None  # the zone of times that carry none ([ingest] timezone); None: UTC
+
+    def naive_time(self, ts: datetime) -> datetime:
+        """A time without a zone as an aware UTC time, read in :attr:`timezone` (UTC when unset)."""
+        if self.timezone is None:
+            return ts.replace(tzinfo=UTC)
+        return ts.replace(tzinfo=self.timezone).astimezone(UTC)
+
+    @property
+    def zone_label(self) -> str:
+        return self.timezone.key if self.timezone is not None else "UTC"
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] += n

@@ -33,9 +33,9 @@ import io
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from zipfile import BadZipFile
 
@@ -49,8 +49,10 @@ from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Message, Reaction
 
 _SNIFF = re.compile(
-    rb'^(?:\xef\xbb\xbf)?"?AuthorID"?,"?Author"?,"?Date"?,"?Content"?,"?Attachments"?(?:,"?Reactions"?)?[ \t]*(?:\r?\n|$)'
+    rb'^(?:\xef\xbb\xbf)?"?AuthorID"?(?P<d>[,;])"?Author"?(?P=d)"?Date"?(?P=d)"?Content"?(?P=d)"?Attachments"?'
+    rb'(?:(?P=d)"?Reactions"?)?(?P=d)?[ \t]*(?:\r?\n|$)'
 )
+_PAGE_NAME = re.compile(r"^(?P<page>\d{1,6})$")  # an archive's page files renamed to bare numbers: 1.csv, 2.csv...
 _FILE_NAME = re.compile(
     r"^(?P<stem>.*?) \[(?P<id>\d{1,20})\](?: \((?P<range>[^()]*)\))?(?: \[part (?P<part>\d+)\])?$"
 )
@@ -74,15 +76,11 @@ class DceCsvImporter:
         return bool(_SNIFF.match(head))
 
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
-        channel = channel_from_file_name(source.filename)
-        samples = self._date_samples(source)
-        try:
-            dates = _Dates(samples)
-        finally:
-            samples.close()
+        channel = channel_of(source)
+        dates = _file_dates(source, report)
         if dates.note:
             report.warn(dates.note)
-        convert = _Converter(source, channel, dates, report)
+        convert = _Converter(source, channel, dates, report, _carried_over(source, report))
         rows = _rows(source, report)
         next(rows, None)  # the header
         for line, row in rows:
@@ -91,13 +89,72 @@ class DceCsvImporter:
                 yield msg
         yield from convert.finish()
 
-    def _date_samples(self, source: Source) -> Iterator[str]:
-        """The Date column, read in a first pass only when its format needs the whole file."""
-        rows = _rows(source, None)
-        next(rows, None)
-        for _line, row in rows:
-            if len(row) >= 3:
-                yield row[2]
+
+def _file_dates(source: Source, report: FileReport) -> _Dates:
+    """The file's date parser, day/month order decided from the whole Date column when needed."""
+    samples = _date_samples(source)
+    try:
+        return _Dates(samples, report.naive_time)
+    finally:
+        samples.close()
+
+
+def _date_samples(source: Source) -> Iterator[str]:
+    """The Date column, read in a first pass only when its format needs the whole file."""
+    rows = _rows(source, None)
+    next(rows, None)
+    for _line, row in rows:
+        if len(row) >= 3:
+            yield row[2]
+
+
+def _carried_over(source: Source, report: FileReport) -> tuple[datetime | None, int]:
+    """(the minute the previous page of this channel ends in, how many of its rows share that minute).
+
+    Dates of the old layouts have minute resolution, so rows that share a minute are kept in file
+    order by 1 ms steps (:class:`_Converter`). A channel exported in pages (``[part N]``, or an
+    archive's ``N.csv``) continues its last minute on the next page: the steps go on from where
+    the previous page stopped, so a question and its answer stay in order across the page break.
+    """
+    page = page_number(source.filename)
+    previous = source.sibling(_page_name(source.filename, page - 1)) if page and page > 1 else None
+    if previous is None:
+        return None, 0
+    dates = _file_dates(previous, FileReport(previous, timezone=report.timezone))
+    last, count = None, 0
+    for _line, row in _rows(previous, None):
+        if len(row) < 3 or row[0] == "AuthorID":
+            continue
+        try:
+            ts = dates.parse(row[2])
+        except (ValueError, OverflowError):
+            continue
+        if _ISO_DATE.match(row[2].strip()):
+            return None, 0  # ISO dates have fractions of a second: they keep their own order
+        if ts == last:
+            count += 1
+        else:
+            last, count = ts, 1
+    if last is None:
+        return None, 0
+    before, before_count = _carried_over(previous, report)
+    return last, count + (before_count if before == last else 0)
+
+
+def page_number(filename: str) -> int | None:
+    """The page of a channel exported in pages: ``... [part 3].csv`` or ``3.csv``; ``None`` otherwise."""
+    stem = filename[:-4] if filename.lower().endswith(".csv") else filename
+    if (m := _PAGE_NAME.match(stem)) is not None:
+        return int(m.group("page"))
+    m = _FILE_NAME.match(stem)
+    return int(m.group("part")) if m and m.group("part") else None
+
+
+def _page_name(filename: str, page: int) -> str:
+    stem = filename[:-4] if filename.lower().endswith(".csv") else filename
+    if _PAGE_NAME.match(stem):
+        return f"{page}.csv"
+    return re.sub(r" \[part \d+\]$", "" if page == 1 else f" [part {page}]", stem) + ".csv"
 
 
 def _rows(source: Source, report: FileReport | None) -> Iterator[tuple[int, list[str]]]:
@@ -109,7 +166,8 @@ def _rows(source: Source, report: FileReport | None) -> Iterator[tuple[int, list
     with raw:
         stream = io.BufferedReader(_Progress(raw, report.progress)) if report is not None else raw
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text, strict=True)
+        delimiter = ";" if (m := _SNIFF.match(source.head(4096))) and m.group("d") == b";" else ","
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         while True:
             line = reader.line_num + 1
             try:
@@ -157,6 +215,19 @@ class _Progress(io.RawIOBase):
 # -- channel from the file name ------------------------------------------------------------------
 
 
+def channel_of(source: Source) -> Channel:
+    """The channel of one CSV file: from DCE's file name, else (``1.csv``, ``2.csv``...) its folder's."""
+    stem = source.filename[:-4] if source.filename.lower().endswith(".csv") else source.filename
+    if _PAGE_NAME.match(stem) and len(source.parts) >= 2:
+        folder = source.parts[-2]  # all pages of one channel: one channel, named after the folder
+        named = channel_from_file_name(folder + ".csv")
+        if named.id.startswith("csv-"):
+            digest = hashlib.blake2b(("folder\x1f" + folder).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+            return Channel(id=f"csv-{digest}", name=folder)
+        return named
+    return channel_from_file_name(source.filename)
+
+
 def channel_from_file_name(filename: str) -> Channel:
     """The channel DCE's default output name describes; a stable made-up id if it has none."""
     stem = filename[:-4] if filename.lower().endswith(".csv") else filename
@@ -202,10 +273,11 @@ class _Numeric:
 class _Dates:
     """Parses one file's Date column; numeric day/month order is decided from all its dates."""
 
-    def __init__(self, samples: Iterator[str]) -> None:
+    def __init__(self, samples: Iterator[str], naive_time: Callable[[datetime], datetime] = lambda ts: ts.replace(tzinfo=UTC)) -> None:
         self.day_first: bool | None = None
         self.note: str | None = None
-        self.naive = False  # some dates had no offset (read as UTC)
+        self.naive = False  # some dates had no offset (read in [ingest] timezone, else UTC)
+        self.naive_time = naive_time
         first = next(samples, None)
         if first is None or _ISO_DATE.match(first.strip()) or _NAMED_DATE.match(first.strip()):
             return  # unambiguous formats: no need to read the whole column
@@ -245,6 +317,7 @@ class _Dates:
             ts = parse_dce_timestamp(text)
             if not _HAS_OFFSET.search(text):
                 self.naive = True
+                ts = self.naive_time(ts.replace(tzinfo=None))
             return ts
         m = _NAMED_DATE.match(text)
         if m:
@@ -260,7 +333,7 @@ class _Dates:
             if ts is None:
                 raise ValueError(f"not a date: {text!r}")
         self.naive = True
-        return ts
+        return self.naive_time(ts.replace(tzinfo=None))
 
 
 def _clock(m: re.Match) -> tuple[int, int, int, str | None]:
@@ -302,7 +375,9 @@ def _build(year: int, month: int, day: int, clock: tuple[int, int, int, str | No
 
 
 class _Converter:
-    def __init__(self, source: Source, channel: Channel, dates: _Dates, report: FileReport) -> None:
+    def __init__(
+        self, source: Source, channel: Channel, dates: _Dates, report: FileReport, carried: tuple[datetime | None, int] = (None, 0)
+    ) -> None:
         self.source = source
         self.channel = channel
         self.dates = dates
@@ -313,6 +388,7 @@ class _Converter:
         self.channel_names = {channel.id: channel.name} if channel.name else {}
         self.seen: Counter[bytes] = Counter()  # identical rows at the current time
         self.seen_at: datetime | None = None
+        self.minute, self.in_minute = carried  # rows so far in the current whole-minute time (1 ms steps)
         self.malformed_at: int | None = None
         self.deferred: list[Message] = []
         self.prefix = f"{channel.id}\x1f".encode("utf-8", "surrogatepass")
@@ -348,6 +424,12 @@ class _Converter:
         occurrence = self.seen[base]
         self.seen[base] = occurrence + 1
         mid = hashlib.blake2b(base + occurrence.to_bytes(8, "little"), digest_size=8).hexdigest()
+        if not _ISO_DATE.match(date):  # no fractions of a second: keep the file's order, 1 ms apart
+            if ts == self.minute:
+                self.in_minute += 1
+            else:
+                self.minute, self.in_minute = ts, 0
+            ts += timedelta(milliseconds=min(self.in_minute, 59_999))
 
         msg = Message(
             id=f"csv-{mid}",
@@ -396,7 +478,10 @@ class _Converter:
         if self.malformed_at:
             self.report.warn(f"rows with fewer than 4 columns were skipped (the first on line {self.malformed_at})")
         if self.dates.naive:
-            self.report.warn("the dates in this CSV have no time zone (DCE before 2.42.3); they were read as UTC")
+            self.report.warn(
+                f"the dates in this CSV have no time zone (DCE before 2.42.3); they were read as {self.report.zone_label}"
+                + ("" if self.report.timezone else " (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)")
+            )
         for warning in self.media.warnings("CSV"):
             self.report.warn(warning)
 

@@ -6,8 +6,10 @@ leaves the store as it was, while the other files still go in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
 from shizu.ingest.base import FileReport, Importer, failure
@@ -38,7 +40,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Source, Importer]], list
         if not path.exists():
             raise IngestError(str(path), "does not exist", hint="Check the path (quote it if it has spaces).")
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file())
+            files = sorted((p for p in path.rglob("*") if p.is_file()), key=_natural)
             explicit = False
         else:
             files = [path]
@@ -67,17 +69,19 @@ def ingest_sources(
     on_start: Callable[[FileReport], None] = lambda report: None,
     on_done: Callable[[FileReport], None] = lambda report: None,
     worker: bool | None = None,
+    timezone: ZoneInfo | None = None,
 ) -> list[FileReport]:
     """Write every source to the store, one transaction each; failures are recorded, not raised.
 
+    ``timezone``: the zone of times that carry none (``[ingest] timezone``; ``None``: UTC).
     ``worker``: read the files in a second process while this one writes (default: when a second
     core is free and there is enough to read, see :mod:`shizu.ingest.worker`).
     """
     use_worker = worth_a_worker(sources) if worker is None else worker
     reports = []
-    with ReadWorker(sources) as reader, store.bulk_load():
+    with ReadWorker(sources, timezone) as reader, store.bulk_load():
         for index, (source, importer) in enumerate(sources):
-            report = FileReport(source=source, format=importer.format)
+            report = FileReport(source=source, format=importer.format, timezone=timezone)
             on_start(report)
             try:
                 if use_worker:
@@ -96,3 +100,8 @@ def ingest_sources(
             reports.append(report)
             on_done(report)
     return reports
+
+
+def _natural(path: Path) -> tuple:
+    """Sort key that puts ``2.csv`` before ``10.csv`` (and ``[part 2]`` before ``[part 10]``)."""
+    return tuple(tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", part)) for part in path.parts)

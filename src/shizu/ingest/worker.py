@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -55,8 +56,9 @@ class ReadWorker:
     finishes writing the current one.
     """
 
-    def __init__(self, sources: Sequence[tuple[Source, Importer]]) -> None:
+    def __init__(self, sources: Sequence[tuple[Source, Importer]], timezone: ZoneInfo | None = None) -> None:
         self.sources = list(sources)
+        self.timezone = timezone  # [ingest] timezone, for times that carry none
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None  # rows and summaries from the worker
         self._requests: Connection | None = None  # which files to read, to the worker
@@ -81,7 +83,7 @@ class ReadWorker:
             self._requested = self._expected = index
         while self._requested < min(index + 2, len(self.sources)):
             source, importer = self.sources[self._requested]
-            self._requests.send((source, importer.format))
+            self._requests.send((source, importer.format, self.timezone.key if self.timezone else None))
             self._requested += 1
         self._busy, self._expected = True, index + 1
         rows = SourceRows()
@@ -155,17 +157,17 @@ def serve(requests: Connection, results: Connection) -> None:
     by_format = {importer.format: importer for importer in importers()}
     while True:
         try:
-            source, format = requests.recv()
+            source, format, zone = requests.recv()
         except (EOFError, OSError):
             return
         try:
-            _send_source(results, source, by_format[format])
+            _send_source(results, source, by_format[format], ZoneInfo(zone) if zone else None)
         except OSError:
             return  # the writer stopped listening
 
 
-def _send_source(conn: Connection, source: Source, importer: Importer) -> None:
-    report = FileReport(source=source)
+def _send_source(conn: Connection, source: Source, importer: Importer, timezone: ZoneInfo | None) -> None:
+    report = FileReport(source=source, timezone=timezone)
     consumed = 0
 
     def progress(nbytes: int) -> None:
