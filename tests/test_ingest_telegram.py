@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from real_exports import REAL_EXPORTS, needs_real
 from shizu.errors import IngestError, ShizuError
 from shizu.ingest.base import FileReport
 from shizu.ingest.pipeline import discover, importers, ingest_sources
@@ -23,8 +24,7 @@ from shizu.store import MessageStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 FULL = FIXTURES / "full_export" / "result.json"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports" / "telegram"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="shared real-exports folder not present")
+REAL = REAL_EXPORTS / "telegram"
 
 
 def read(path: Path | Source) -> tuple[list[Message], FileReport]:
@@ -187,7 +187,7 @@ def test_old_schema_numeric_ids_local_dates_and_text_arrays() -> None:
     assert report.skipped == Counter({"bad-timestamp": 1, "no-id": 1, "no-author": 1})
     assert report.warnings == [
         "3 messages have only the exporting computer's local time (exports made before about 2022 have no"
-        " date_unixtime); they are stored as if that time were UTC"
+        " date_unixtime); they were read as UTC (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)"
     ]
     assert report.accounts == []  # a single-chat export does not say who exported it
 
@@ -228,8 +228,8 @@ def test_saved_messages_names_me(tmp_path: Path) -> None:
     [
         (lambda b: b[: len(b) // 2], "ends in the middle of the JSON (an interrupted export?)", None),
         (lambda b: b.replace(b'"text": "hi all"', b'"text": hi all"'),
-         "is not valid JSON: JSON is malformed: invalid character", "line 214"),
-        (lambda b: b.replace(b"Cozy Crew", b"Cozy \xff Crew"), "is not valid UTF-8", "line 187"),
+         "is not valid JSON: JSON is malformed: invalid character", "line 214, column 15"),
+        (lambda b: b.replace(b"Cozy Crew", b"Cozy \xff Crew"), "is not valid UTF-8", "line 187, column 19"),
         (lambda b: b.replace(b'"list": [\n   {\n    "name": "Alice"', b'"list": 7, "x": [\n   {\n    "name": "Alice"'),
          "is not a Telegram Desktop export: Expected `array | null`, got `int` - at `$.chats.list`", None),
     ],
@@ -291,7 +291,7 @@ def test_reimport_through_the_pipeline_adds_nothing(tmp_path: Path) -> None:
 # -- the real samples ----------------------------------------------------------------------------
 
 
-@needs_real
+@needs_real(REAL)
 def test_real_public_channel_2026() -> None:
     messages, report = read(REAL / "pachumarchive_public_channel_2026.json")
     assert len(messages) == 6 and report.skipped == Counter() and report.warnings == []
@@ -305,7 +305,7 @@ def test_real_public_channel_2026() -> None:
     assert all(m.attachments[0].url == "" for m in messages)
 
 
-@needs_real
+@needs_real(REAL)
 def test_real_saved_messages_2020_old_format() -> None:
     messages, report = read(REAL / "tcp_saved_messages_2020_oldformat.json")
     assert len(messages) == 21 and report.skipped == Counter()
@@ -320,7 +320,7 @@ def test_real_saved_messages_2020_old_format() -> None:
     assert report.accounts == [Author(id="tg:user9999999999", display_name="Ben")]
 
 
-@needs_real
+@needs_real(REAL)
 def test_real_dm_mixing_old_and_new_dates() -> None:
     messages, report = read(REAL / "chat_analytics_DM_2A_7M.json")
     assert [(m.author.id, m.kind, m.content) for m in messages] == [

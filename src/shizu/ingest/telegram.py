@@ -21,8 +21,11 @@ with each part of an export:
   newer exports write ``from_id`` as ``"user123"``, older ones (before 2022) as a bare number, which
   was always a user, so ``9999`` becomes ``tg:user9999`` and both eras name the same person alike.
 * **Time.** ``date_unixtime`` (epoch seconds, a string) when present; older exports only have
-  ``date``, the exporting computer's local time without a zone, which is stored as if it were UTC
-  (a warning counts such messages).
+  ``date``, the exporting computer's local time without a zone, read in ``[ingest] timezone``
+  (else as UTC; a warning counts such messages).
+* **Ids carried over from a group.** When a group becomes a supergroup, its old messages keep
+  negative ids; they are stored as ``tg:<chat>:n<number>``, which no positive id can equal.
+* **Polls.** The question and one ``- option`` line per answer are the message's text.
 * **Text.** ``text_entities`` (or ``text``, a string or a mixed array of strings and entity
   objects) rebuilt by concatenating every part's text exactly; hidden ``text_link`` targets are
   not added to the text.
@@ -80,6 +83,15 @@ class _Reaction(msgspec.Struct):
     document_id: str | int | None = None
 
 
+class _Answer(msgspec.Struct):
+    text: str | list[str | _Part] | None = None
+
+
+class _Poll(msgspec.Struct):
+    question: str | list[str | _Part] | None = None
+    answers: list[_Answer] | None = None
+
+
 class _Message(msgspec.Struct):
     id: int | str | None = None
     type: str | None = None
@@ -106,6 +118,7 @@ class _Message(msgspec.Struct):
     text: str | list[str | _Part] | None = None
     text_entities: list[_Part] | None = None
     reactions: list[_Reaction] | None = None
+    poll: _Poll | None = None
 
 
 class _Chat(msgspec.Struct):
@@ -184,7 +197,7 @@ class TelegramImporter:
     quality: ClassVar[int] = QUALITY_FULL_EXPORT
 
     def sniff(self, source: Source, head: bytes) -> bool:
-        return bool(_SNIFF_CHAT.match(head) or _SNIFF_FULL.match(head))
+        return bool(_SNIFF_CHAT.match(head) or _SNIFF_FULL.match(head) or _looks_like_telegram(head))
 
     def read(self, source: Source, report: FileReport) -> Iterator[Message]:
         data = read_whole(source, report)
@@ -196,11 +209,22 @@ class TelegramImporter:
             full_name = " ".join(p for p in (personal.first_name, personal.last_name) if p)
             handle = (personal.username or "").lstrip("@")
             report.accounts.append(Author(id=f"tg:user{me}", name=handle, display_name=full_name))
-        if export.messages is not None:
-            yield from reader.chat(_Chat(name=export.name, type=export.type, id=export.id, messages=export.messages))
+        chats = [_Chat(name=export.name, type=export.type, id=export.id, messages=export.messages)] if export.messages is not None else []
         for section in (export.chats, export.left_chats):
-            for chat in (section.chats or ()) if section else ():
-                yield from reader.chat(chat)
+            chats += (section.chats or []) if section else []
+        if not chats:
+            raise IngestError(
+                source.name, "looks like a Telegram Desktop export but holds no chat: no `messages` list and no `chats` section",
+                hint=_REEXPORT_HINT,
+            )
+        if all(_peer(chat.id) is None for chat in chats):
+            raise IngestError(
+                source.name, "looks like a Telegram Desktop export but its chats have no `id` (a tool that edited the file removed it);"
+                " Shizu needs each chat's id to keep chats and message ids apart",
+                hint=_REEXPORT_HINT,
+            )
+        for chat in chats:
+            yield from reader.chat(chat)
         reader.finish()
 
 
@@ -238,7 +262,27 @@ def _parse(name: str, data: bytes) -> _Export:
 
 def _line_of(data: bytes, index: int) -> str:
     line = data.count(b"\n", 0, index) + 1
-    return f"line {line}"
+    column = index - (data.rfind(b"\n", 0, index) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+# A Telegram export whose first lines are damaged (a missing comma): its message fields give it away.
+_TELEGRAM_FIELDS = re.compile(rb'"(?:date_unixtime|text_entities|from_id"\s*:\s*"(?:user|channel)\d)')
+
+
+def _looks_like_telegram(head: bytes) -> bool:
+    """A JSON object whose head has Telegram's own message fields, even if it does not parse."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and len(set(_TELEGRAM_FIELDS.findall(head))) >= 2
+
+
+def _message_number(value: str | int | None) -> str | None:
+    """A message id as text. Messages carried over when a group became a supergroup have negative
+    ids: they become ``n<number>``, which no positive id can equal."""
+    if isinstance(value, str) and value.startswith("-") and value[1:].isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return f"n{-value}"
+    return _peer(value)
 
 
 def _peer(value: str | int | None) -> str | None:
@@ -268,16 +312,20 @@ def _unix(value: str | int | None) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC)
 
 
-def _local(value: str | None) -> datetime | None:
-    """``date``: the exporting computer's wall-clock time without a zone, taken as UTC."""
+def _local(value: str | None, report: FileReport) -> datetime | None:
+    """``date``: the exporting computer's wall-clock time without a zone, read in ``[ingest] timezone`` (else UTC)."""
     if not value:
         return None
     ts = datetime.fromisoformat(value)
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return report.naive_time(ts) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _text(m: _Message) -> str:
-    """The message's plain text: every part's text concatenated, exactly as written."""
+    """The message's plain text: every part's text concatenated, exactly as written; a poll's
+    question and options, one per line (``- option``)."""
+    if m.poll is not None:
+        options = [f"- {_plain(a.text)}" for a in m.poll.answers or ()]
+        return "\n".join([_plain(m.poll.question), *options]).strip()
     if m.text_entities:
         return "".join(p.text or "" for p in m.text_entities)
     if isinstance(m.text, str):
@@ -343,7 +391,8 @@ class _Reader:
         if self.local_time_only:
             self.report.warn(
                 f"{self.local_time_only} messages have only the exporting computer's local time (exports made before"
-                " about 2022 have no date_unixtime); they are stored as if that time were UTC"
+                f" about 2022 have no date_unixtime); they were read as {self.report.zone_label}"
+                + ("" if self.report.timezone else " (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)")
             )
         if self.missing_files:
             self.report.warn(
@@ -370,21 +419,21 @@ class _Reader:
         if m.type == "unsupported":
             report.skip(SKIP_UNSUPPORTED)
             return None
-        mid = _peer(m.id)
+        mid = _message_number(m.id)
         if mid is None:
             report.skip(SKIP_NO_ID)
             return None
         try:
             ts = _unix(m.date_unixtime)
             local_only = ts is None
-            ts = ts or _local(m.date)
+            ts = ts or _local(m.date, report)
         except (ValueError, TypeError, OverflowError, OSError):
             ts = None
         if ts is None:
             report.skip(SKIP_BAD_TIMESTAMP)
             return None
         try:
-            edited = _unix(m.edited_unixtime) or _local(m.edited)
+            edited = _unix(m.edited_unixtime) or _local(m.edited, report)
         except (ValueError, TypeError, OverflowError, OSError):
             edited = None  # the message stands without its edit time
         is_service = m.type == "service"
@@ -402,7 +451,7 @@ class _Reader:
         self.local_time_only += local_only
 
         reply_to = None
-        reply = _peer(m.reply_to_message_id)
+        reply = _message_number(m.reply_to_message_id)
         if reply is not None:
             reply_to = f"tg:{_peer(m.reply_to_peer_id) or chat_id}:{reply}"
         if is_service:
@@ -470,3 +519,9 @@ def _reaction(r: _Reaction) -> Reaction:
     if r.type == "paid":
         return Reaction(emoji="⭐", count=count)
     return Reaction(emoji=r.emoji or "?", count=count)
+
+
+def _plain(text: str | list[str | _Part] | None) -> str:
+    if isinstance(text, str):
+        return text
+    return "".join(p if isinstance(p, str) else (p.text or "") for p in text or ())
