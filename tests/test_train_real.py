@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from shizu.train.recipe import TrainOptions, train
 from shizu.workspace import Workspace
@@ -35,7 +33,7 @@ def test_loss_drops_on_smollm2(tmp_path: Path) -> None:
     for split, count in (("train", 24), ("val", 4)):
         rows = [json.dumps(style_row(i, split), ensure_ascii=False) for i in range(count)]
         (ws.dataset_dir / f"{split}.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = train(Workspace(ws.root), TrainOptions(steps=8, name="real"), Console(file=open(os.devnull, "w")))
+    result = train(Workspace(ws.root), TrainOptions(steps=8, name="real"))
     meta = json.loads((result.path / "meta.json").read_text(encoding="utf-8"))
     losses = [point["loss"] for point in meta["loss_curve"]]
     assert len(losses) == 8

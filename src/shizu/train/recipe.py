@@ -20,6 +20,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +28,6 @@ from typing import Any
 
 import msgspec
 import torch
-from rich.console import Console
-from rich.markup import escape
 
 import shizu
 from shizu import runs
@@ -36,12 +35,13 @@ from shizu.chat.template import Encoded, end_of_turn
 from shizu.config import TrainConfig
 from shizu.dataset.reader import Example, dataset_sha256, read_examples
 from shizu.errors import TrainError
+from shizu.progress import QUIET, Reporter
 from shizu.train.base_model import BaseModel, resolve_base
 from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
 from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
 from shizu.train.loss_curve import write_curves
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
-from shizu.train.progress import RichProgress, SaveOnInterrupt
+from shizu.train.progress import SaveOnInterrupt, TrainProgress
 from shizu.train.supervised import SupervisedCollator, supervised_loss
 from shizu.workspace import Workspace
 
@@ -81,8 +81,12 @@ class PreparedData:
     sha256: str
 
 
-def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult:
-    """Run (or resume) one training run in workspace ``ws``; see the module docstring."""
+def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> TrainResult:
+    """Run (or resume) one training run in workspace ``ws``; see the module docstring.
+
+    ``reporter`` gets the settings and checks as lines and the steps as the bar ``"train"``
+    (:mod:`shizu.train.progress`); in a multi-process run only the main process reports.
+    """
     from transformers import AutoTokenizer, Trainer
     from transformers.utils import logging as hf_logging
 
@@ -90,12 +94,14 @@ def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
     hf_logging.disable_progress_bar()
     is_main = int(os.environ.get("RANK", "0")) == 0
-    say = console.print if is_main else (lambda *_: None)
+    if not is_main:
+        reporter = QUIET
+    say = reporter.say
 
     # 1. Settings and the dataset files (read first: a missing or malformed file fails before any model loads).
     cfg, name, resumed = _settings(ws, options)
     train_examples, val_examples = read_dataset(ws, cfg)
-    say(f"[bold]{'Resuming' if resumed else 'Starting'} run {name!r}[/]")
+    say(f"{'Resuming' if resumed else 'Starting'} run {name!r}")
 
     # 2. Machine.
     hardware = detect_hardware()
@@ -142,7 +148,7 @@ def train(ws: Workspace, options: TrainOptions, console: Console) -> TrainResult
         "name": name, "config": msgspec.to_builtins(cfg), "max_steps": max_steps, "max_length": data.max_length,
         "dataset_sha256": data.sha256, "base_sha256": base.sha256,
     }
-    interrupt, progress = SaveOnInterrupt(console), RichProgress(console)
+    interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter)
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         partial = runs.partial_dir(ws.runs_dir, name) if resumed else runs.start_run(ws.runs_dir, name, resolved)
         checkpoint = runs.latest_checkpoint(partial) if resumed else None
@@ -234,7 +240,7 @@ def read_dataset(ws: Workspace, cfg: TrainConfig) -> tuple[list[Example], list[E
 
 
 def prepare_data(
-    ws: Workspace, tokenizer: Any, eot: str, cfg: TrainConfig, say: Any, train_examples: list[Example], val_examples: list[Example],
+    ws: Workspace, tokenizer: Any, eot: str, cfg: TrainConfig, say: Callable[[str], None], train_examples: list[Example], val_examples: list[Example],
     *, max_length: int | None, cap: int,
 ) -> PreparedData:
     """Encode and check train/val; choose and apply the cutoff (a resumed run keeps its own)."""
@@ -372,12 +378,12 @@ def _targets(cfg: TrainConfig) -> str | list[str]:
     return "all-linear" if tuple(cfg.target_modules) == ("all-linear",) else list(cfg.target_modules)
 
 
-def _say_setting(say: Any, label: str, setting: Setting) -> None:
-    say(f"  {label:<20} [bold]{escape(str(setting.value))}[/]  [dim]({escape(setting.reason)})[/]")
+def _say_setting(say: Callable[[str], None], label: str, setting: Setting) -> None:
+    say(f"  {label:<20} {setting.value}  ({setting.reason})")
 
 
 def _drop_default_printer(trainer: Any) -> None:
-    """With tqdm off the Trainer prints raw log dicts; the rich bar replaces them."""
+    """With tqdm off the Trainer prints raw log dicts; :class:`TrainProgress` replaces them."""
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)

@@ -1,7 +1,7 @@
-"""The terminal: the consoles the CLI prints to, and JSON output for ``--json``.
+"""The terminal: the consoles the CLI and its views print to, and JSON output for ``--json``.
 
-Only the CLI and its views (``*/cli_view.py``) print; library code reports progress through
-callbacks and raises :class:`shizu.errors.ShizuError`.
+Only the CLI package prints; library code reports through :class:`shizu.progress.Reporter`
+(presented by :mod:`shizu.cli.progress`) and raises :class:`shizu.errors.ShizuError`.
 """
 
 from __future__ import annotations

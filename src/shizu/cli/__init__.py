@@ -1,7 +1,10 @@
-"""The ``shizu`` command: a thin layer over the library.
+"""The ``shizu`` command: a thin layer over the library, and the only place that prints.
 
 Library code raises :class:`shizu.errors.ShizuError`; only here is it turned into a message and an
-exit code. Heavy imports stay inside the commands so ``shizu --help`` is instant.
+exit code. Library code reports progress through :class:`shizu.progress.Reporter`, which
+:mod:`.progress` presents; the views (``ingest_view``, ``stats_view``, ``build_view``,
+``eval_view``) show each command's results, on the consoles of :mod:`.console`. Heavy imports stay
+inside the commands so ``shizu --help`` is instant.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from shizu.console import console, err_console, print_json
+from shizu.cli.console import console, err_console, print_json
 from shizu.errors import ShizuError
 from shizu.extras import require
 from shizu.workspace import Workspace
@@ -56,7 +59,7 @@ def ingest(
     json: JsonOpt = False,
 ) -> None:
     """Read exports into the workspace's message store (re-ingesting adds only what is new)."""
-    from shizu.ingest.cli_view import run_ingest
+    from shizu.cli.ingest_view import run_ingest
 
     ws = Workspace.find(workspace)
     ws.config
@@ -76,7 +79,8 @@ def stats(
     """Summarise the store: messages, channels, top authors with their ids, and who "me" is."""
     from rich.markup import escape
 
-    from shizu.stats.report import print_stats, write_report
+    from shizu.cli.stats_view import print_stats
+    from shizu.stats.report import write_report
     from shizu.store.summary import summarize
     from shizu.workspace import me_ids
 
@@ -104,7 +108,7 @@ def build(
     ] = None,
 ) -> None:
     """Build the training set (dataset/) from the store: conversations, filters, media catalogue, report."""
-    from shizu.dataset.cli_view import run_build
+    from shizu.cli.build_view import run_build
 
     ws = Workspace.find(workspace)
     ws.config
@@ -129,13 +133,15 @@ def train(
     require("shizu train", "train")
     from rich.markup import escape
 
+    from shizu.cli.progress import RichReporter
     from shizu.train.recipe import TrainOptions
     from shizu.train.recipe import train as run_training
 
     ws = Workspace.find(workspace)
     ws.config
     options = TrainOptions(base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume)
-    result = run_training(ws, options, console)
+    with RichReporter(console) as reporter:
+        result = run_training(ws, options, reporter)
     if not result.finished:
         console.print(
             f"[yellow]Stopped at step {result.step}/{result.max_steps}[/]; checkpoint in {escape(str(result.path))}.\n"
@@ -366,7 +372,7 @@ def eval_command(
     require("shizu eval", "eval", "train")
     from rich.markup import escape
 
-    from shizu.eval.cli_view import print_table, run_eval
+    from shizu.cli.eval_view import print_table, run_eval
     from shizu.eval.evaluate import EvalOptions
 
     ws = Workspace.find(workspace)
@@ -412,7 +418,3 @@ def main() -> None:
         if exc.hint:
             err_console.print(f"[yellow]Fix:[/] {escape(exc.hint)}")
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

@@ -11,14 +11,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from shizu.cli.progress import RichReporter
 from shizu.eval.evaluate import EvalOptions, evaluate
 from shizu.eval.table import cells
 from shizu.workspace import Workspace
 
 
 def run_eval(ws: Workspace, options: EvalOptions, console: Console, *, out_dir: Path | None, html: bool) -> tuple[dict[str, Any], Path]:
-    """Evaluate, write the report files, and return the report and the folder they are in."""
-    report = evaluate(ws, options, console)
+    """Evaluate (progress on ``console``), write the report files, and return the report and the folder they are in."""
+    with RichReporter(console, style="dim", transient=True, plain_lines=False) as reporter:
+        report = evaluate(ws, options, reporter)
     out = out_dir or ws.reports_dir / "eval"
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -29,7 +29,7 @@ def run_build(
             ws, write_dropped=write_dropped, exports=exports or [], progress=lambda n: progress.advance(task, n)
         )
     if as_json:
-        from shizu.console import print_json
+        from shizu.cli.console import print_json
 
         print_json(summary_json(result))
     else:
