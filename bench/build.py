@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace, work: Path) -> None:
     generated = time.perf_counter() - t
     ws = Workspace.create(work / "ws", me=[info.persona_id], force=True)
     t = time.perf_counter()
-    sources, _ = discover([info.export_dir, info.package_dir])
+    sources, _, _ = discover([info.export_dir, info.package_dir])
     with ws.open_store() as store:
         reports = ingest_sources(store, sources)
         stored = store.count()

@@ -77,9 +77,9 @@ async def variant(name: str, messages: int, seconds: float, folder: Path) -> dic
     from fake_discord import FakeDiscord, bot_config, running
     from fake_discord.load import busy_world, caught_up, collect, plan, retained_bytes, send
     from fake_discord.persona import scripted_persona
-    from shizu.store.exchanges import ExchangeLog
     from shizu.frontends.discord.bot import DiscordBot
     from shizu.store import MessageStore
+    from shizu.store.exchanges import ExchangeLog
 
     fake = FakeDiscord()
     world = busy_world(fake)

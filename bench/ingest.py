@@ -62,7 +62,7 @@ def run_shizu(export: Path, db: Path) -> dict:
 
     start, cpu0 = time.perf_counter(), cpu_seconds()
     with MessageStore(db) as store:
-        sources, _ignored = discover([export])
+        sources, _ignored, _ = discover([export])
         reports = ingest_sources(store, sources)
         stored = store.count()
     seconds = time.perf_counter() - start

@@ -45,7 +45,7 @@ def ingest(package: Path, db: Path) -> tuple[float, int]:
 
     start = time.perf_counter()
     with MessageStore(db) as store:
-        sources, _ = discover([package])
+        sources, _, _ = discover([package])
         reports = ingest_sources(store, sources, worker=False)
     assert all(r.error is None for r in reports), [r.error for r in reports if r.error]
     return time.perf_counter() - start, len(reports)

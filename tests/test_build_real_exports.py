@@ -6,22 +6,21 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
+from real_exports import REAL_EXPORTS, needs_real
 from shizu.dataset.pipeline import build_dataset
 from shizu.ingest.pipeline import discover, ingest_sources
 from shizu.workspace import Workspace
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports"
+REAL = REAL_EXPORTS / "discord_dce"
 ADAM = "521486476985155645"  # the most active author of the DCEF example guild
 TAG_RE = re.compile(r"\[(?:gif|image|video|sticker|file|link): [^\]]+\]")
 
-pytestmark = pytest.mark.skipif(not (REAL / "discord_dce").is_dir(), reason="shared real-export fixtures absent")
+pytestmark = needs_real(REAL)
 
 
 def test_real_guild_export_builds_without_urls_and_with_a_closed_catalogue(tmp_path: Path) -> None:
     ws = Workspace.create(tmp_path / "ws", me=[ADAM])
-    sources, _ = discover([REAL / "discord_dce"])
+    sources, _, _ = discover([REAL])
     with ws.open_store() as store:
         assert [r.error for r in ingest_sources(store, sources)] == [None, None]
     result = build_dataset(ws, exports=["sharegpt"])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from real_exports import REAL_EXPORTS, needs_real
 from shizu.errors import IngestError
 from shizu.ingest.base import FileReport
 from shizu.ingest.data_package import PLACEHOLDER_OWNER, DataPackageImporter
@@ -18,7 +19,7 @@ from shizu.message import Attachment, Author, Channel, Embed, Message
 from shizu.store import MessageStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data_package"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports" / "discord_data_package_2020"
+REAL = REAL_EXPORTS / "discord_data_package_2020"
 
 ME = "283746519204872193"
 ALICE = "290182736451928064"
@@ -214,7 +215,7 @@ def test_csv_without_an_id_column_is_an_error(tmp_path: Path) -> None:
         list(DataPackageImporter().read(source, FileReport(source=source)))
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared real-export fixtures are not available")
+@needs_real(REAL)
 def test_real_2020_package_exact_counts() -> None:
     messages, reports = read_all(folder_sources(REAL))
     counts = {r.source.parts[-2]: r.counts for r in reports}
@@ -287,7 +288,7 @@ def test_a_zipped_package_is_opened_once_however_many_members_it_has(tmp_path: P
 
     monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
     with MessageStore(tmp_path / "shizu.db") as store:
-        sources, _ = discover([package])
+        sources, _, _ = discover([package])
         reports = ingest_sources(store, sources, worker=False)
         assert [r.error for r in reports] == [None, None] and store.count() > 0
     assert opened == [package.resolve()]  # not once per member (and per sniff, read and sibling lookup)

@@ -74,7 +74,7 @@ def test_a_2018_page_reads_exactly(tmp_path: Path) -> None:
 
 def test_all_pages_are_one_channel_in_order_across_page_breaks(tmp_path: Path) -> None:
     pages = write_pages(tmp_path / "archive" / "general")
-    found, ignored = discover([tmp_path / "archive"])
+    found, ignored, _ = discover([tmp_path / "archive"])
     assert [s.filename for s, _ in found] == [f"{n}.csv" for n in range(1, PAGES + 1)]  # 2.csv before 10.csv
     assert ignored == []
     with MessageStore(tmp_path / "db.sqlite") as store:
@@ -94,7 +94,7 @@ def test_a_same_minute_question_and_answer_stay_in_order(tmp_path: Path) -> None
     # The answer's hashed id would sort before the question's: only the file order can keep them right.
     (folder / "1.csv").write_text(HEADER + row(BOB, minute, "are you coming?"), encoding="utf-8", newline="")
     (folder / "2.csv").write_text(HEADER + row(ALICE, minute, "yes!") + row(BOB, minute, "great"), encoding="utf-8", newline="")
-    found, _ = discover([folder])
+    found, _, _ = discover([folder])
     with MessageStore(tmp_path / "db.sqlite") as store:
         ingest_sources(store, found, worker=False)
         assert [m.content for m in store.iter_messages()] == ["are you coming?", "yes!", "great"]

@@ -32,7 +32,7 @@ def dce(channel_id: str, **extra: object) -> str:
 def test_a_file_nested_200000_deep_fails_alone(tmp_path: Path, worker: bool) -> None:
     (tmp_path / "G - deep [3].json").write_text(dce("3", extra_field="DEEP"), encoding="utf-8")
     (tmp_path / "G - ok [2].json").write_text(dce("2"), encoding="utf-8")
-    found, _ = discover([tmp_path])
+    found, _, _ = discover([tmp_path])
     with MessageStore(tmp_path / "db.sqlite") as store:
         deep, ok = ingest_sources(store, found, worker=worker)
         assert store.count() == 1
@@ -54,7 +54,7 @@ def test_an_importer_bug_fails_that_file_alone(tmp_path: Path, monkeypatch: pyte
         return real(self, source, report)
 
     monkeypatch.setattr(DceJsonImporter, "read", read)
-    found, _ = discover([tmp_path])
+    found, _, _ = discover([tmp_path])
     with MessageStore(tmp_path / "db.sqlite") as store:
         bug, ok = ingest_sources(store, found, worker=False)
         assert store.count() == 1
@@ -70,7 +70,7 @@ def test_a_zip_bomb_member_is_refused_by_name_and_the_rest_ingests(tmp_path: Pat
         padding = " " * (80 * 1024 * 1024)  # 80 MB of spaces after the JSON: compresses about 1000x
         zf.writestr("G - bomb [3].json", dce("3") + padding)
     assert bomb.stat().st_size < 1_000_000
-    found, _ = discover([bomb])
+    found, _, _ = discover([bomb])
     with MessageStore(tmp_path / "db.sqlite") as store:
         reports = {r.source.member: r for r in ingest_sources(store, found, worker=False)}
         assert store.count() == 1

@@ -88,7 +88,7 @@ def test_pipeline_reports_damage_per_file(case: tuple[str, bytes]) -> None:
         folder.mkdir()
         (folder / name).write_bytes(data)
         try:
-            sources, _ignored = discover([folder])
+            sources, _ignored, _ = discover([folder])
         except ShizuError:
             return
         with MessageStore(Path(tmp) / "shizu.db") as store:

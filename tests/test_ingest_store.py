@@ -21,7 +21,7 @@ CHAT = "Part guild - Text Channels - chat [340000000000000010]"
 
 
 def ingest(store: MessageStore, *paths: Path) -> list[FileReport]:
-    sources, _ignored = discover(list(paths))
+    sources, _ignored, _ = discover(list(paths))
     return ingest_sources(store, sources)
 
 
@@ -146,7 +146,7 @@ def test_discover_sniffs_by_content_in_folders_and_zips(tmp_path: Path) -> None:
     (folder / "table.dat").write_bytes((FIXTURES / "csv" / "Server - general [350000000000000001].csv").read_bytes())
     archive = tmp_path / "exports.zip"
     shutil.make_archive(str(tmp_path / "exports"), "zip", folder)
-    found, ignored = discover([folder, archive])
+    found, ignored, _ = discover([folder, archive])
     kinds = sorted((s.member or s.path.name, imp.format) for s, imp in found)
     assert kinds == sorted([
         ("Media guild - Text Channels - pics [330000000000000010].json", "dce-json"),

@@ -269,7 +269,7 @@ def test_any_damage_is_a_shizu_error_or_messages(data: st.DataObject) -> None:
 
 
 def test_reimport_through_the_pipeline_adds_nothing(tmp_path: Path) -> None:
-    found, ignored = discover([FIXTURES])
+    found, ignored, _ = discover([FIXTURES])
     assert sorted((s.filename, imp.format) for s, imp in found) == [
         ("broken_escapes.json", "telegram-json"),
         ("old_schema_group.json", "telegram-json"),

@@ -55,7 +55,7 @@ def test_a_telegram_export_with_a_missing_comma_reaches_the_parser(tmp_path: Pat
     path = tmp_path / "result.json"
     text = json.dumps(chat([message(1), message(2)]), indent=1).replace('"name": "Old group",', '"name": "Old group"', 1)
     path.write_text(text, encoding="utf-8")
-    found, ignored = discover([tmp_path])
+    found, ignored, _ = discover([tmp_path])
     assert [s.filename for s, _ in found] == ["result.json"] and ignored == []
     with pytest.raises(IngestError) as caught:
         read(path)

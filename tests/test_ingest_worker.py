@@ -48,7 +48,7 @@ def report_contents(report: FileReport, progressed: int) -> tuple:
 
 
 def ingest_everything(db: Path, worker: bool) -> tuple:
-    sources, _ = discover(EVERY_KIND)
+    sources, _, _ = discover(EVERY_KIND)
     progressed: Counter[int] = Counter()  # bytes reported as read, by id(report)
 
     def start(report: FileReport) -> None:
@@ -83,7 +83,7 @@ def rows_of(source: Source, importer) -> list[list]:
 @pytest.fixture(scope="module")
 def sample_sources(tmp_path_factory: pytest.TempPathFactory) -> list:
     info = write_sample(tmp_path_factory.mktemp("sample"), messages=24_000, seed=3)
-    sources, _ = discover([info.export_dir])
+    sources, _, _ = discover([info.export_dir])
     return sorted(sources, key=lambda s: -s[0].size())[:3]  # the largest hold several batches of rows
 
 

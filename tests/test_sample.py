@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from shizu.chat.discord_markup import render_raw_markup
 from shizu.cli import app
 from shizu.errors import ShizuError
 from shizu.ingest.base import FileReport
 from shizu.ingest.data_package import DataPackageImporter
-from shizu.chat.discord_markup import render_raw_markup
 from shizu.ingest.source import Source
 from shizu.sample import cast
 from shizu.sample.generate import SampleInfo, write_sample
@@ -256,7 +256,7 @@ def test_both_importers_ingest_the_sample_exactly(sample: SampleInfo, tmp_path: 
     from shizu.ingest.pipeline import discover, ingest_sources
 
     with MessageStore(tmp_path / "store.db") as store:
-        found, _ = discover([sample.export_dir, sample.package_dir])
+        found, _, _ = discover([sample.export_dir, sample.package_dir])
         assert Counter(imp.format for _, imp in found) == {"dce-json": 8, "discord-package": 8}
         reports = ingest_sources(store, found)
         assert all(r.error is None and not r.skipped for r in reports)

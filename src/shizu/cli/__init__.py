@@ -57,13 +57,22 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files, folders or zip archives.")],
     workspace: WorkspaceOpt = None,
     json: JsonOpt = False,
+    timezone: Annotated[
+        Optional[str], typer.Option("--timezone", help="Time zone of exports whose times carry none (WhatsApp, old CSV): an IANA name (default: [ingest] timezone, else UTC).")
+    ] = None,
 ) -> None:
     """Read exports into the workspace's message store (re-ingesting adds only what is new)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from shizu.cli.ingest_view import run_ingest
 
     ws = Workspace.find(workspace)
-    ws.config
-    ok = run_ingest(ws, paths, console=err_console if json else console, as_json=json)
+    zone_name = timezone if timezone is not None else ws.config.ingest.timezone
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown time zone {zone_name!r}; use an IANA name such as Europe/Paris", param_hint="--timezone") from None
+    ok = run_ingest(ws, paths, console=err_console if json else console, as_json=json, timezone=zone)
     if not ok:
         raise typer.Exit(1)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from shizu.errors import IngestError, ShizuError, UnknownFormatError
@@ -27,18 +28,37 @@ def sniff(source: Source, candidates: list[Importer]) -> Importer | None:
     return next((imp for imp in candidates if imp.sniff(source, head)), None)
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[tuple[Source, Importer]], list[Source]]:
-    """(recognised sources with their importer, files below a folder that nothing recognised).
+SUPPORTED = (
+    "Supported: DiscordChatExporter JSON (-f Json) or CSV, Discord's data package (folder or zip), Telegram Desktop"
+    " JSON (result.json) and WhatsApp chats (.txt or .zip). See the README's format table."
+)
 
-    A file named explicitly that no importer recognises is an error; inside folders and zip
-    archives such files (media, index files) are only counted.
+
+class Discovery(NamedTuple):
+    """What the given paths hold: exports with their importer, files to ignore, and paths that fail."""
+
+    found: list[tuple[Source, Importer]]
+    ignored: list[Source]  # files below a folder (or in an archive) that no importer recognises
+    failed: list[FileReport]  # paths named explicitly that are missing or not a supported export
+
+
+def discover(paths: Iterable[Path]) -> Discovery:
+    """Find the exports under ``paths``; a bad path is a failed report, never the end of the run.
+
+    A file named explicitly that no importer recognises, or a path that does not exist, fails
+    (with what to do); inside folders and zip archives unrecognised files (media, index files) are
+    only counted, with the reason :func:`why_ignored` gives.
     """
     candidates = importers()
     found: list[tuple[Source, Importer]] = []
     ignored: list[Source] = []
+    failed: list[FileReport] = []
     for path in paths:
         if not path.exists():
-            raise IngestError(str(path), "does not exist", hint="Check the path (quote it if it has spaces).")
+            report = FileReport(Source(path))
+            report.error = f"{path}: does not exist\nCheck the path (quote it if it has spaces)."
+            failed.append(report)
+            continue
         if path.is_dir():
             files = sorted((p for p in path.rglob("*") if p.is_file()), key=_natural)
             explicit = False
@@ -46,21 +66,41 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Source, Importer]], list
             files = [path]
             explicit = True
         for file in files:
-            members = zip_members(file) if is_zip(file) else [Source(file)]
-            for source in members:
-                importer = sniff(source, candidates)
+            try:
+                members = zip_members(file) if is_zip(file) else [Source(file)]
+                recognised = [(source, sniff(source, candidates)) for source in members]
+            except ShizuError as exc:
+                report = FileReport(Source(file))
+                report.error = str(exc)
+                failed.append(report)
+                continue
+            for source, importer in recognised:
                 if importer is not None:
                     found.append((source, importer))
                 elif explicit and not source.member:
-                    raise UnknownFormatError(
-                        source.name,
-                        "is not a supported export format",
-                        hint="Supported: DiscordChatExporter JSON (-f Json) or CSV, and Discord's data package"
-                        " (folder or zip). See the README's format table.",
-                    )
+                    report = FileReport(source)
+                    report.error = str(UnknownFormatError(source.name, f"is not a supported export format ({why_ignored(source)})", hint=SUPPORTED))
+                    failed.append(report)
                 else:
                     ignored.append(source)
-    return found, ignored
+    return Discovery(found, ignored, failed)
+
+
+def why_ignored(source: Source) -> str:
+    """Why no importer took a file, in words that group alike files (``shizu ingest`` counts them)."""
+    try:
+        head = source.head(4096)
+    except OSError:
+        return "cannot be read"
+    first = head.split(b"\n", 1)[0].lower()
+    suffix = PurePosixPath(source.filename).suffix.lower()
+    if suffix == ".csv" and b"author" in first and b"content" in first:
+        return "look like DiscordChatExporter CSV but have an unsupported header"
+    if suffix == ".json" and b'"messages"' in head:
+        return "look like chat exports (JSON with messages) but match no supported layout"
+    if suffix == ".txt" and b" - " in first and b":" in first:
+        return "look like WhatsApp chats but their first line is not a message header"
+    return "are not chat exports (media, index and other files)"
 
 
 def ingest_sources(
