@@ -102,6 +102,10 @@ def test_json_compares_the_real_replies_the_base_model_and_the_run(ws: Workspace
         assert system["perplexity"] > 1 and system["perplexity_tokens"] == sum(len(r) for r in replies) + 3
         assert system["prompts_matching_training"] == 3
         assert 0 <= system["style_distance"] <= 1 and 0 <= system["authorship"] <= 1
+        assert system["detection"] is None  # 3 held-out turns: too few for the detector's folds
+        ci = system["intervals"]["relevance"]
+        assert ci["n"] == 3 and ci["low"] <= system["relevance"] == ci["value"] <= ci["high"]
+        assert system["intervals"]["perplexity"]["value"] == system["perplexity"]
     assert base["model"] == "base (base model, no adapter) (transformers, cpu)"
     assert tiny["model"] == f"base + adapter {ws.runs_dir / 'tiny'} (transformers, cpu)"
     assert base["perplexity"] != tiny["perplexity"]
@@ -124,7 +128,10 @@ def test_limit_seeds_and_the_table(ws: Workspace) -> None:
     assert code == 0
     header = next(line for line in out.splitlines() if "real" in line and "base" in line)
     assert header.replace("┃", " ").split() == ["real", "base", "tiny"]
-    assert re.search(r"perplexity of real replies ↓\s+│\s+—\s+│\s+[\d,.]+\s+│\s+[\d,.]+\n", out)
+    interval = r"[\d,.]+ \[[\d,.]+, [\d,.]+\]"
+    assert re.search(rf"perplexity of real replies ↓\s+│\s+—\s+│\s+{interval}\s+│\s+{interval}\n", out), out
+    assert re.search(r"detected as generated ↓ \(50% = indistinguishable\)\s+│\s+—\s+│\s+—\s+│\s+—\n", out)  # 2 turns: too few
+    assert "Intervals: 95%, bootstrap over held-out contexts." in out
     assert re.search(r"verbatim copies \(8\+ words\)\s+│\s+50\.0%\s+│\s+0\.0%\s+│\s+0\.0%\n", out)
     page = (ws.root / "out" / "report.html").read_text(encoding="utf-8")
     assert (ws.root / "out" / "distributions.png").stat().st_size > 10_000

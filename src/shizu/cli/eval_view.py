@@ -13,7 +13,7 @@ from rich.table import Table
 
 from shizu.cli.progress import RichReporter
 from shizu.eval.evaluate import EvalOptions, evaluate
-from shizu.eval.table import cells
+from shizu.eval.table import cells, notes
 from shizu.workspace import Workspace
 
 
@@ -45,6 +45,9 @@ def print_table(console: Console, report: dict[str, Any]) -> None:
     for label, row in rows:
         table.add_row(escape(label), *row)
     console.print(table)
+    console.print("Intervals: 95%, bootstrap over held-out contexts. Detection: 50% means the detector cannot tell replies from the person's (see docs/eval.md).", style="dim")
+    for line in notes(report):
+        console.print(line, markup=False, soft_wrap=True)
     for name, system in report["systems"].items():
         matching = system.get("prompts_matching_training")
         if matching is not None and matching < system["replies"]:

@@ -6,8 +6,10 @@
    training split: the persona's distinctive words, the authorship classifier, the copy detector;
 3. perplexity of the real replies under every local system (teacher forcing);
 4. every system's reply to every held-out context, through the persona runtime;
-5. relevance of each reply to the real one (all-MiniLM-L6-v2);
-6. the figures, per system and per turn (:mod:`shizu.eval.report`).
+5. semantic fidelity of each reply to the real one and relevance to the context
+   (all-MiniLM-L6-v2), and the detector's verdict per system (:mod:`shizu.eval.detector`);
+6. the figures with 95% intervals, per system and per turn, and which differences between
+   systems are significant (:mod:`shizu.eval.report`).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import msgspec
 import shizu
 from shizu.errors import EvalError
 from shizu.eval.authorship import Authorship
+from shizu.eval.detector import detect
 from shizu.eval.heldout import read_corpus, read_heldout, spread
 from shizu.eval.perplexity import score_systems
 from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
 from shizu.eval.replay import replay
-from shizu.eval.report import REAL, Column, summarize, turn_rows
+from shizu.eval.report import REAL, Column, compare, summarize, turn_rows
 from shizu.eval.safety import CopyDetector, real_flags, reply_flags
 from shizu.eval.style import distinctive_words, measure
 from shizu.eval.systems import load_systems
@@ -105,13 +108,19 @@ def evaluate(
             key = bar(f"replies: {system.name}", len(turns))
             replies[system.name] = replay(system.persona, turns, seed=options.seed, advance=lambda key=key: reporter.advance(key))
 
-        # 5. Relevance.
-        key = bar("relevance", len(systems))
+        # 5. Fidelity to the real reply, relevance to the context, and the detector.
+        key = bar("relevance and detection", len(systems))
         model = (embedder or load_embedder)(pick_device(config.generation.device))
-        relevance = {}
+        last_lines = [_last_context_line(turn.context) for turn in turns]
+        relevance, on_topic, detection = {}, {}, {}
+        embed = _embedding(model)
         for system in systems:
-            relevance[system.name] = similarities(model, [g.reply.raw for g in replies[system.name]], real_texts)
+            texts = [g.reply.raw for g in replies[system.name]]
+            relevance[system.name] = similarities(model, texts, real_texts)
+            on_topic[system.name] = similarities(model, texts, last_lines)
+            detection[system.name] = detect(real_texts, texts, embed=embed, distinctive=words, seed=options.seed)
             reporter.advance(key)
+        real_on_topic = similarities(model, real_texts, last_lines)
     finally:
         for started in bars:
             reporter.stop(started)
@@ -121,6 +130,7 @@ def evaluate(
         name=REAL, kind="reference", model="the persona's real replies", texts=real_texts, style=measure(real_texts, words),
         flags=[real_flags(text, names, persona.cleaner, copies) for text in real_texts],
         authorship=authorship.probabilities(real_texts) if authorship else None, relevance=None, losses=None,
+        context_relevance=real_on_topic,
     )
     columns = [real]
     for system in systems:
@@ -130,7 +140,8 @@ def evaluate(
             name=system.name, kind=system.kind, model=system.label, texts=texts, style=measure(texts, words),
             flags=[reply_flags(g.reply, names, system.persona.catalogue, copies) for g in generated],
             authorship=authorship.probabilities(texts) if authorship else None, relevance=relevance[system.name],
-            losses=losses.get(system.name), generated=generated,
+            losses=losses.get(system.name), generated=generated, context_relevance=on_topic[system.name],
+            detection=detection[system.name],
         ))
     return {
         "shizu_version": shizu.__version__,
@@ -145,9 +156,26 @@ def evaluate(
         "settings": {"limit": options.limit, "seed": options.seed, "generation": msgspec.to_builtins(config.generation)},
         "distinctive_words": distinctive,
         "authorship_classifier": _classifier(authorship, real_texts, corpus.heldout_others),
-        "systems": {column.name: summarize(column, real, turns) for column in columns},
+        "systems": {column.name: summarize(column, real, turns, seed=options.seed) for column in columns},
+        "comparisons": compare(columns, seed=options.seed),
         "turns": turn_rows(turns, columns),
     }
+
+
+def _last_context_line(context: Sequence[dict[str, str]]) -> str:
+    """What the reply answers: the last line said before it (the system prompt when nothing was)."""
+    for message in reversed(context):
+        if message["role"] != "system" and message["content"].strip():
+            line = message["content"].strip().split("\n")[-1]
+            return line.split(": ", 1)[1] if message["role"] == "user" and ": " in line else line
+    return context[0]["content"] if context else ""
+
+
+def _embedding(model: Embedder) -> Callable[[list[str]], Any]:
+    def embed(texts: list[str]) -> Any:
+        return model.encode([t or " " for t in texts], normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+
+    return embed
 
 
 def _classifier(authorship: Authorship | None, persona: Sequence[str], others: Sequence[str]) -> dict[str, Any] | None:

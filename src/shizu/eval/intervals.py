@@ -11,7 +11,7 @@ roughly how many would separate an observed difference.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +57,19 @@ def bootstrap_mean(values: Sequence[float], *, seed: int = 0) -> Estimate:
     tail = (1 - LEVEL) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return Estimate(float(data.mean()), float(low), float(high), int(data.size))
+
+
+def bootstrap_statistic(items: Sequence[object], statistic: Callable[[Sequence[object]], float | None], *, seed: int = 0) -> Estimate | None:
+    """``statistic`` over ``items`` (one per context) with a percentile-bootstrap interval (perplexity: a token-weighted ratio)."""
+    value = statistic(items)
+    if value is None or not items:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = [statistic([items[i] for i in rng.integers(0, len(items), size=len(items))]) for _ in range(RESAMPLES // 4)]
+    kept = [d for d in draws if d is not None]
+    tail = (1 - LEVEL) / 2 * 100
+    low, high = np.percentile(kept, [tail, 100 - tail])
+    return Estimate(float(value), float(low), float(high), len(items))
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> Difference:

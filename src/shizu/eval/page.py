@@ -15,7 +15,7 @@ from typing import Any
 from shizu.eval.heldout import spread
 from shizu.eval.report import REAL
 from shizu.eval.style import measure
-from shizu.eval.table import cells
+from shizu.eval.table import cells, notes
 
 PLOT = "distributions.png"
 EXAMPLES = 4  # example exchanges shown, evenly spread over the held-out turns
@@ -116,6 +116,10 @@ def render(report: dict[str, Any]) -> str:
         f"conversations of <code>{html.escape(data['val'])}</code>, never trained on. Created {html.escape(report['created'])}.</p>",
         f"<ul>{systems}</ul>",
         f"<table><tr><th>metric</th>{head}</tr>{body}</table>",
+        "<p>Intervals: 95%, bootstrap over the held-out contexts. Detection: the share of replies a detector trained on"
+        " real vs generated replies classifies right; 50% means it cannot tell them from the person's own.</p>",
+        *(f"<p>{html.escape(line)}</p>" for line in notes(report)),
+        *_human(report),
         f"<p>Distinctive words (the persona's top terms versus everyone else's in train.jsonl): "
         f"{html.escape(', '.join(report['distinctive_words']) or 'none')}.</p>",
         "<p>Authorship classifier: " + (
@@ -141,3 +145,15 @@ def _example(row: dict[str, Any]) -> str:
 
 def _speaker(message: dict[str, str]) -> str:
     return "(persona) " if message["role"] == "assistant" else ""
+
+
+def _human(report: dict[str, Any]) -> list[str]:
+    """The blind test's answers beside the detector's, when people answered (``report["human"]``)."""
+    human = report.get("human")
+    if not human:
+        return []
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{h['answers']}</td><td>{h['picked_as_real']:.0%} [{h['low']:.0%}, {h['high']:.0%}]</td></tr>"
+        for name, h in human.items()
+    )
+    return ["<h2>People's blind test</h2>", "<table><tr><th>system</th><th>answers</th><th>picked as real</th></tr>" + rows + "</table>"]

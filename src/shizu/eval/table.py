@@ -19,7 +19,12 @@ Row = tuple[str, Callable[[dict[str, Any]], str]]  # label, cell formatter
 def rows() -> list[Row]:
     """Every row of the table, in order."""
     out: list[Row] = [
-        ("perplexity of real replies ↓", lambda s: _num(s.get("perplexity"), 2)),
+        ("detected as generated ↓ (50% = indistinguishable)", lambda s: _detection(s, "accuracy")),
+        ("picked as real ↑ (50% = perfect imitation)", lambda s: _detection(s, "picked_as_real")),
+        ("  detects most", lambda s: (s.get("detection") or {}).get("strongest") or "—"),
+        ("fidelity to the real reply ↑", lambda s: _interval(s, "relevance")),
+        ("relevance to the context ↑", lambda s: _interval(s, "context_relevance")),
+        ("perplexity of real replies ↓", lambda s: _interval(s, "perplexity", digits=2)),
         ("style distance ↓", lambda s: _num(s["style_distance"], 3)),
     ]
     for feature in FEATURES:
@@ -31,7 +36,6 @@ def rows() -> list[Row]:
     out += [
         ("  distinct-2", lambda s: _num(s["distinct_2"], 2)),
         ("authorship ↑ (real: ceiling)", _authorship),
-        ("relevance to real reply ↑", lambda s: _num(s["relevance"], 3)),
         ("self-talk (target 0)", lambda s: _pct(s["self_talk_rate"])),
         ("  before the guard", lambda s: _pct(s["self_talk_rate_before_guard"])),
         ("invented links (target 0)", lambda s: _pct(s["invented_link_rate"])),
@@ -48,6 +52,37 @@ def cells(report: dict[str, Any]) -> tuple[list[str], list[tuple[str, list[str]]
     """The column headers and, per row, its label and one cell per system."""
     systems = report["systems"]
     return list(systems), [(label, [cell(s) for s in systems.values()]) for label, cell in rows()]
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    """What the table alone does not say: which differences are significant, and when there are too few turns to tell."""
+    out = []
+    for c in report.get("comparisons", []):
+        for metric, label in (("detection", "detection"), ("fidelity", "fidelity")):
+            if metric not in c:
+                continue
+            d = c[metric]
+            diff = d["difference"]
+            verdict = "significant" if d["significant"] else "not significant"
+            line = f"{c['a']} vs {c['b']}, {label}: {diff['value']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}], {verdict}"
+            if d.get("contexts_needed"):
+                line += f" (the held-out set is too small to tell; about {d['contexts_needed']} turns would be needed)"
+            out.append(line)
+        if "warning" in c:
+            out.append(c["warning"])
+    return out
+
+
+def _detection(s: dict[str, Any], key: str) -> str:
+    found = (s.get("detection") or {}).get(key)
+    return "—" if found is None else f"{found['value']:.0%} [{found['low']:.0%}, {found['high']:.0%}]"
+
+
+def _interval(s: dict[str, Any], key: str, digits: int = 3) -> str:
+    found = s.get("intervals", {}).get(key)
+    if found is None:
+        return _num(s.get(key), digits)
+    return f"{found['value']:,.{digits}f} [{found['low']:,.{digits}f}, {found['high']:,.{digits}f}]"
 
 
 def _authorship(s: dict[str, Any]) -> str:
