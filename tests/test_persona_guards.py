@@ -54,8 +54,8 @@ def test_text_that_may_become_a_header_is_held_back_until_it_cannot() -> None:
     guard = Guard(STOPS, ("Alice",))
     assert guard.feed("hey\nAl") == "hey\n"
     assert guard.feed("i") == ""
-    assert guard.feed("ve") == "Alive"  # "alive" can no longer become "alice:"
-    assert guard.feed(" <|im") == " "
+    assert guard.feed("ve") == ""  # "Alive:" would be a near miss of "Alice:"
+    assert guard.feed(" <|im") == "Alive "  # no name has a "<" in it
     assert guard.feed("_e") == ""
     assert guard.feed("nd|>tail") == ""
     assert guard.stopped == "end-of-turn"
@@ -94,3 +94,16 @@ def test_stop_strings_hold_end_of_turn_specials_and_speaker_lines() -> None:
         "<|eot_id|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|start_header_id|>", "</s>",
         "<|begin_of_text|>",
     ]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("haha\nAlcie: no way", "haha\n"),  # a misspelled participant and a colon: self-talk
+    ("Bbo: sure", ""),
+    ("ALICE : hey", ""),
+    ("lol: that is so me", "lol: that is so me"),  # short words must be a very close match
+    ("note: bring snacks", "note: bring snacks"),
+    ("see https://x.org/a:b", "see https://x.org/a:b"),
+])
+def test_a_near_miss_of_a_name_before_a_colon_is_self_talk(text: str, kept: str) -> None:
+    assert run(text)[0] == kept
+    assert self_talk(text, ("Alice", "Bob")) == (kept != text)

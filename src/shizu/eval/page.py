@@ -137,7 +137,8 @@ def _example(row: dict[str, Any]) -> str:
     context = row["context"][-CONTEXT_MESSAGES:]
     lines = "".join(f"<pre class=ctx>{html.escape(_speaker(m))}{html.escape(m['content'])}</pre>" for m in context)
     replies = "".join(
-        f"<b>{html.escape(name)}</b><pre>{html.escape(entry['text']) or '<i>(nothing)</i>'}</pre>"
+        f"<b>{html.escape(name)}</b>" + (f" <small>stop: {html.escape(entry['stop'])}</small>" if entry.get("stop") else "")
+        + f"<pre>{html.escape(entry['text']) or '<i>(nothing)</i>'}</pre>"
         for name, entry in row["replies"].items()
     )
     return f"<div class=ex><small>{html.escape(row['id'])}</small>{lines}{replies}</div>"

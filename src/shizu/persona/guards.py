@@ -7,7 +7,10 @@ streamed text and ends the persona's turn at the first of
 * the template's end-of-turn token or any other chat-template header (``<|im_start|>``,
   ``<|eot_id|>``, anything shaped ``<|...|>``), wherever it appears;
 * a line that starts another participant's turn (``Alice: ...``, case-insensitive; inside one
-  message a U+2028 line break starts a line too).
+  message a U+2028 line break starts a line too), or a near miss of a participant's name before a
+  colon (``Alcie: ...``, ``Bbo: ...``: a base model misspells the names it imitates), judged by
+  :func:`near_name` (one edit, or similarity 0.8 and up, for names of four letters or more; one
+  typo or swap at the same length for shorter ones).
 
 Text is released only once it can no longer turn into such a cut (a line that may still become
 ``Alice:`` is held back), so a frontend never shows a word it would have to take back.
@@ -15,6 +18,7 @@ Text is released only once it can no longer turn into such a cut (a line that ma
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -29,6 +33,47 @@ _LINE_BREAKS = ("\n", LINE_SEP)
 _LINES_RE = re.compile("[\n\u2028]")
 GENERIC_STOPS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "</s>")
 TURN_OPENERS = ("<|im_start|>", "<|start_header_id|>", "<|user|>", "<|assistant|>", "<start_of_turn>")
+
+
+NEAR_MIN_RATIO = 0.8  # names of four letters or more; shorter ones need one typo or swap at the same length
+_NAME_OPENING_RE = re.compile(r"\s*([^\s:/<>][^:\n/<>]{0,39}?)\s*:(?:\s|$)")
+_NAMEISH_RE = re.compile(r"\s*[^\s:/<>][^:\n/<>]{0,39}$")  # may still become "Name:"
+
+
+def near_name(candidate: str, headers: Sequence[str]) -> bool:
+    """Whether ``candidate`` (the text before a colon) is a misspelling of a participant's name."""
+    folded = " ".join(candidate.split()).casefold()
+    for header in headers:
+        name = header[:-1]
+        if folded == name:
+            return True
+        if min(len(folded), len(name)) >= 4:
+            if difflib.SequenceMatcher(None, folded, name).ratio() >= NEAR_MIN_RATIO or _one_edit(folded, name):
+                return True
+        elif len(folded) == len(name) and _one_edit(folded, name):  # short names: one typo or swap, same length
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One substitution, insertion, deletion or swap of neighbours turns ``a`` into ``b``."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _may_become_near(opening: str, headers: Sequence[str]) -> bool:
+    """Whether a line's opening could still grow into a near miss of a name and a colon."""
+    if not _NAMEISH_RE.fullmatch(opening):
+        return False
+    folded = " ".join(opening.split()).casefold()
+    return any(
+        len(folded) <= len(h) + 1 and difflib.SequenceMatcher(None, folded, h[: len(folded)]).ratio() >= 0.5 for h in headers
+    )
 
 
 def speaker_headers(participants: Iterable[str]) -> list[str]:
@@ -96,8 +141,8 @@ class Guard:
             hold = max(hold, len(text) - lt)
         start = max(text.rfind(b) for b in _LINE_BREAKS) + 1
         opening = text[start:].lstrip().casefold()
-        if any(header.startswith(opening) for header in self.headers):
-            hold = max(hold, len(text) - start)
+        if any(header.startswith(opening) for header in self.headers) or _may_become_near(text[start:], self.headers):
+            hold = max(hold, len(text) - start)  # may still be a speaker's "Name:" or a near miss of one
         return hold
 
 
@@ -124,6 +169,9 @@ def _speaker_line(text: str, headers: Sequence[str]) -> int | None:
     start = 0
     for line in _LINES_RE.split(text):
         if line.lstrip().casefold().startswith(tuple(headers)):
+            return start
+        opening = _NAME_OPENING_RE.match(line)
+        if opening and near_name(opening.group(1), headers):
             return start
         start += len(line) + 1
     return None

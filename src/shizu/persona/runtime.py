@@ -40,7 +40,9 @@ from shizu.persona.run import base_weights, run_weights
 from shizu.runs import find_run
 from shizu.workspace import Workspace
 
-Stop = Literal["end-of-turn", "other-speaker", "end"]
+# Why a turn ended: the template's end-of-turn token, another speaker's line (or a near miss of a
+# name), the [generation] max_new_tokens limit, or the stream ended without any of these.
+Stop = Literal["end-of-turn", "other-speaker", "token-limit", "end"]
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,14 @@ class Persona:
             raw=guard.text[:guard.released].rstrip(),
             messages=tuple(messages),
             cleanup=cleanup,
-            stop=guard.stopped or "end",
+            stop=guard.stopped or self._unguarded_stop(guard.text),
         )
         yield Done(reply)
+
+    def _unguarded_stop(self, text: str) -> Stop:
+        """``token-limit`` when the model wrote ``max_new_tokens`` tokens (it was cut, not done), else ``end``."""
+        tokens = len(self.backend.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
+        return "token-limit" if tokens >= self.generation.max_new_tokens else "end"
 
     def reply(
         self, history: Sequence[LiveMessage], place: Place, *, participants: Sequence[str] = (), now: datetime | None = None

@@ -85,7 +85,7 @@ def usage(persona: Persona, reply: Reply, started: float) -> Usage:
     return Usage(
         prompt_tokens=len(tokenizer.encode(reply.prompt, add_special_tokens=False)),
         completion_tokens=written,
-        truncated=reply.stop == "end" and written >= persona.generation.max_new_tokens,
+        truncated=reply.stop == "token-limit",
         started=started,
         finished=finished,
     )
