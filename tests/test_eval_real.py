@@ -27,6 +27,7 @@ def shizu(*args: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.native  # the eval generates with llama.cpp when it is installed: run it in a child process
 def test_the_trained_adapter_meets_the_targets_on_the_sample(tmp_path: Path) -> None:
     ws = str(tmp_path / "workspace")
     shizu("sample", str(tmp_path / "sample"), *SAMPLE)

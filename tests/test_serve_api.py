@@ -7,24 +7,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
 import openai
 import pytest
 
-from serve_helpers import MODEL, ScriptedBackend, live_server, make_site, tokenizer
+from clock import NOW
+from persona_helpers import ScriptedBackend, tokenizer
+from serve_helpers import MODEL, live_server, make_site
 from shizu.chat.layout import Place, Situation, Turn, render
-from shizu.frontends.web import models
 from shizu.chat.template import render_prompt
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "current_time", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("web_clock")  # the page and the API see the time as NOW
 
 
 def client(url: str, key: str = "none") -> openai.OpenAI:
@@ -173,13 +168,17 @@ def test_the_api_key_is_required_when_configured(tmp_path: Path) -> None:
         reply = client(url, key="s3cret").chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
         page = httpx2.get(f"{url}/", timeout=10)
         bare = httpx2.get(f"{url}/api/info", timeout=10)
-        cookie = httpx2.get(f"{url}/api/info", cookies={"shizu_key": "s3cret"}, timeout=10)
+        key_as_cookie = httpx2.get(f"{url}/api/info", cookies={"shizu_key": "s3cret"}, timeout=10)
+        login = httpx2.post(f"{url}/api/login", json={"key": "s3cret"}, timeout=10)
+        cookie = httpx2.get(f"{url}/api/info", cookies={"shizu_key": login.cookies["shizu_key"]}, timeout=10)
         media = httpx2.get(f"{url}/media/0", timeout=10)
     assert caught.value.status_code == 401
     assert caught.value.body["code"] == "invalid_api_key"
     assert reply.choices[0].message.content == "ok"
     assert page.status_code == 200 and "<title>Shizu</title>" in page.text
     assert bare.status_code == 401 and bare.headers["www-authenticate"] == "Bearer"
+    assert key_as_cookie.status_code == 401  # the cookie holds a token the login derives from the key, not the key
+    assert "s3cret" not in login.headers["set-cookie"]
     assert cookie.json() == {"persona": "Mika", "models": [MODEL], "speaker": "Friend"}
     assert media.status_code == 401
 

@@ -1,4 +1,5 @@
-"""The blind test: held-out contexts, the model's reply written once, answers and scores in SQLite."""
+"""The blind test: held-out contexts, the model's reply written once, answers and scores in SQLite;
+questions are made only by POST, within limits."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import random
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from serve_helpers import CAT, EXAMPLES, REAL, ScriptedBackend, example, make_site, tokenizer, write_val
+from persona_helpers import ScriptedBackend, tokenizer
+from serve_helpers import CAT, EXAMPLES, REAL, example, make_site, web_client, write_val
 from shizu.chat.layout import Place, Turn
-from shizu.frontends.web.app import create_app
+from shizu.chat.media import MediaItem
+from shizu.chat.template import render_prompt
+from shizu.frontends.web import blind
 from shizu.frontends.web.blind import BlindTest
 from shizu.frontends.web.site import Site
-from shizu.persona.media import MediaCatalogue, MediaItem
-from shizu.chat.template import render_prompt
+from shizu.persona.media import MediaCatalogue
 
 VOTER = "voter-0001"
 
@@ -35,8 +37,8 @@ def real_side(question: dict) -> str:
 
 def test_a_question_shows_a_held_out_context_and_both_replies(tmp_path: Path) -> None:
     site, backend = blind_site(tmp_path, [["lol same\nbrb<|im_end|>"]])
-    with TestClient(create_app(site)) as http:
-        question = http.get("/api/blind", params={"voter": VOTER}).json()
+    with web_client(site) as http:
+        question = http.post("/api/blind", json={"voter": VOTER}).json()
     last = question["context"][-1]["text"]
     model = [{"text": "lol same", "body": "lol same", "media": []}, {"text": "brb", "body": "brb", "media": []}]
     assert model in (question["a"], question["b"])
@@ -59,17 +61,17 @@ def test_a_question_shows_a_held_out_context_and_both_replies(tmp_path: Path) ->
 
 def test_answers_are_scored_and_stored(tmp_path: Path) -> None:
     site, backend = blind_site(tmp_path, [["model says hi"]])
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         seen = []
         outcomes = []
         for right in (True, False, True):
-            question = http.get("/api/blind", params={"voter": VOTER}).json()
+            question = http.post("/api/blind", json={"voter": VOTER}).json()
             seen.append(question["context"][-1]["text"])
             real = real_side(question)
             choice = real if right else ("b" if real == "a" else "a")
             outcomes.append(http.post(f"/api/blind/{question['id']}", params={"voter": VOTER}, json={"choice": choice}).json())
         again = http.post(f"/api/blind/{question['id']}", params={"voter": VOTER}, json={"choice": "a"})
-        other = http.get("/api/blind", params={"voter": "someone-else"}).json()
+        other = http.post("/api/blind", json={"voter": "someone-else"}).json()
     assert sorted(seen) == sorted(REAL)  # each voter gets the contexts they have not answered first
     assert [o["correct"] for o in outcomes] == [True, False, True]
     assert outcomes[-1]["score"] == outcomes[-1]["yours"] == {"answers": 3, "correct": 2, "rate": 2 / 3}
@@ -88,14 +90,14 @@ def test_answers_are_scored_and_stored(tmp_path: Path) -> None:
 
 def test_a_rebuilt_dataset_gets_new_model_replies(tmp_path: Path) -> None:
     site, backend = blind_site(tmp_path, [["first"], ["second"]], examples=EXAMPLES[1:])
-    with TestClient(create_app(site)) as http:
-        first = http.get("/api/blind", params={"voter": VOTER}).json()
+    with web_client(site) as http:
+        first = http.post("/api/blind", json={"voter": VOTER}).json()
         changed = example("100:2:0", Place(kind="dm"), [
             Turn("Mika", True, ("anyone up?",)), Turn("Bob", False, ("me!!",)), Turn("Mika", True, ("nice",)),
         ])
         write_val(site, [changed])
         site.blind = BlindTest(site.ws, rng=random.Random(7))
-        second = http.get("/api/blind", params={"voter": VOTER}).json()
+        second = http.post("/api/blind", json={"voter": VOTER}).json()
     assert {"text": "first", "body": "first", "media": []} in first["a"] + first["b"]
     assert {"text": "second", "body": "second", "media": []} in second["a"] + second["b"]
     assert len(backend.prompts) == 2
@@ -103,8 +105,8 @@ def test_a_rebuilt_dataset_gets_new_model_replies(tmp_path: Path) -> None:
 
 def test_a_model_that_writes_nothing_gets_other_contexts_then_503(tmp_path: Path) -> None:
     site, backend = blind_site(tmp_path, [["<|im_end|>"]])
-    with TestClient(create_app(site)) as http:
-        response = http.get("/api/blind", params={"voter": VOTER})
+    with web_client(site) as http:
+        response = http.post("/api/blind", json={"voter": VOTER})
     assert response.status_code == 503
     assert response.json()["error"]["message"] == "The model wrote nothing for 3 contexts in a row; try again"
     assert len(backend.prompts) == 3
@@ -113,9 +115,9 @@ def test_a_model_that_writes_nothing_gets_other_contexts_then_503(tmp_path: Path
 def test_without_held_out_conversations_the_page_says_what_to_do(tmp_path: Path) -> None:
     site, _ = blind_site(tmp_path, [["x"]])
     (site.ws.dataset_dir / "val.jsonl").unlink()
-    with TestClient(create_app(site)) as http:
-        response = http.get("/api/blind", params={"voter": VOTER})
-        bad_voter = http.get("/api/blind", params={"voter": "x"})
+    with web_client(site) as http:
+        response = http.post("/api/blind", json={"voter": VOTER})
+        bad_voter = http.post("/api/blind", json={"voter": "x"})
     assert response.status_code == 404
     assert response.json()["error"]["message"] == (
         f"{site.ws.dataset_dir / 'val.jsonl'} does not exist\n"
@@ -128,8 +130,8 @@ def test_without_held_out_conversations_the_page_says_what_to_do(tmp_path: Path)
 @pytest.mark.parametrize("choice", ["c", ""])
 def test_an_answer_must_be_a_or_b(tmp_path: Path, choice: str) -> None:
     site, _ = blind_site(tmp_path, [["x"]])
-    with TestClient(create_app(site)) as http:
-        question = http.get("/api/blind", params={"voter": VOTER}).json()
+    with web_client(site) as http:
+        question = http.post("/api/blind", json={"voter": VOTER}).json()
         response = http.post(f"/api/blind/{question['id']}", params={"voter": VOTER}, json={"choice": choice})
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "choice: Input should be 'a' or 'b'"
@@ -138,8 +140,104 @@ def test_an_answer_must_be_a_or_b(tmp_path: Path, choice: str) -> None:
 def test_held_out_turns_that_answer_nobody_are_not_asked(tmp_path: Path) -> None:
     alone = example("100:3:0", Place(kind="dm"), [Turn("Mika", True, ("anyone up?",))])
     site, backend = blind_site(tmp_path, [["x"]], examples=[alone])
-    with TestClient(create_app(site)) as http:
-        response = http.get("/api/blind", params={"voter": VOTER})
+    with web_client(site) as http:
+        response = http.post("/api/blind", json={"voter": VOTER})
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "No held-out persona reply in dataset/val.jsonl answers someone"
     assert backend.prompts == []
+
+
+def stored(site: Site) -> tuple[list[tuple], int]:
+    """The questions (voter, answered) in the order asked, and the number of model replies kept."""
+    with site.ws.open_store() as store:
+        questions = store.db.execute("SELECT voter, answer IS NOT NULL FROM blind_questions ORDER BY asked_ts, id").fetchall()
+        replies = store.db.execute("SELECT count(*) FROM blind_replies").fetchone()[0]
+    return [tuple(q) for q in questions], replies
+
+
+def test_reading_the_scores_with_get_creates_nothing(tmp_path: Path) -> None:
+    site, backend = blind_site(tmp_path, [["x"]])
+    with web_client(site) as http:
+        read = http.get("/api/blind", params={"voter": VOTER})
+        again = http.get("/api/blind", params={"voter": VOTER, "model": "tiny"})
+        unknown = http.get("/api/blind", params={"voter": VOTER, "model": "nope"})
+        bad_voter = http.get("/api/blind", params={"voter": "x"})
+        asked = http.post("/api/blind", json={"voter": VOTER})
+    empty = {"answers": 0, "correct": 0, "rate": None}
+    assert read.status_code == 200 and read.json() == {"model": "tiny", "persona": "Mika", "score": empty, "yours": empty}
+    assert again.json() == read.json()
+    assert (unknown.status_code, bad_voter.status_code) == (404, 400)
+    assert backend.prompts == [backend.prompts[0]] and asked.status_code == 200  # only the POST wrote a reply
+    assert stored(site) == ([(VOTER, 0)], 1)
+
+
+def test_a_question_is_never_made_by_get(tmp_path: Path) -> None:
+    site, backend = blind_site(tmp_path, [["x"]])
+    with web_client(site) as http:
+        for _ in range(3):
+            http.get("/api/blind", params={"voter": VOTER})
+    assert backend.prompts == []
+    assert stored(site) == ([], 0)
+
+
+def test_a_voter_holds_at_most_three_open_questions(tmp_path: Path) -> None:
+    site, backend = blind_site(tmp_path, [["model says hi"]])
+    with web_client(site) as http:
+        ids = [http.post("/api/blind", json={"voter": VOTER}).json()["id"] for _ in range(5)]
+        other = http.post("/api/blind", json={"voter": "someone-else"}).json()["id"]
+        oldest = http.post(f"/api/blind/{ids[0]}", params={"voter": VOTER}, json={"choice": "a"})
+        newest = http.post(f"/api/blind/{ids[-1]}", params={"voter": VOTER}, json={"choice": "a"})
+    assert blind.OPEN_PER_VOTER == 3
+    questions, replies = stored(site)
+    assert sorted(questions) == sorted([(VOTER, 0), (VOTER, 0), (VOTER, 1), ("someone-else", 0)])
+    assert oldest.status_code == 409 and newest.status_code == 200  # the oldest open ones were forgotten
+    assert other not in ids and replies == len(backend.prompts) <= 3  # one model reply per context (3 here), ever
+
+
+def test_the_global_limits_refuse_new_questions_before_any_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site, backend = blind_site(tmp_path, [["model says hi"]])
+    monkeypatch.setattr(blind, "OPEN_TOTAL", 2)
+    with web_client(site) as http:
+        first = http.post("/api/blind", json={"voter": "voter-0001"}).json()
+        http.post("/api/blind", json={"voter": "voter-0002"})
+        before = len(backend.prompts)
+        full = http.post("/api/blind", json={"voter": "voter-0003"})
+        prompts = len(backend.prompts) - before
+        http.post(f"/api/blind/{first['id']}", params={"voter": "voter-0001"}, json={"choice": "a"})
+        room = http.post("/api/blind", json={"voter": "voter-0003"})
+        monkeypatch.setattr(blind, "OPEN_TOTAL", 10)
+        monkeypatch.setattr(blind, "STORED_TOTAL", 3)
+        stored_full = http.post("/api/blind", json={"voter": "voter-0004"})
+    assert full.status_code == 429 and full.json()["error"]["code"] == "blind_test_full"
+    assert full.json()["error"]["message"] == (
+        "2 blind-test questions are waiting for an answer, the most this server keeps; try again later"
+    )
+    assert prompts == 0  # the refused request wrote nothing
+    assert room.status_code == 200
+    assert stored_full.status_code == 429
+    assert stored_full.json()["error"]["message"] == "The blind test holds 3 questions, the most this server keeps"
+    assert len(stored(site)[0]) == 3
+
+
+def test_unanswered_questions_expire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site, _ = blind_site(tmp_path, [["model says hi"]])
+    with web_client(site) as http:
+        old = http.post("/api/blind", json={"voter": "voter-0001"}).json()
+        with site.ws.open_store() as store, store.transaction() as db:
+            db.execute("UPDATE blind_questions SET asked_ts = asked_ts - ?", (blind.OPEN_TTL_MS + 1,))
+        http.post("/api/blind", json={"voter": "voter-0002"})
+        late = http.post(f"/api/blind/{old['id']}", params={"voter": "voter-0001"}, json={"choice": "a"})
+    assert late.status_code == 409
+    assert stored(site)[0] == [("voter-0002", 0)]
+
+
+def test_one_voter_prepares_one_question_at_a_time(tmp_path: Path) -> None:
+    site, backend = blind_site(tmp_path, [["x"]])
+    site.blind.preparing.add(VOTER)  # a question of this voter is being written
+    with web_client(site) as http:
+        busy = http.post("/api/blind", json={"voter": VOTER})
+        site.blind.preparing |= {f"voter-{i:04d}" for i in range(10, 10 + blind.PREPARING)}
+        everyone_busy = http.post("/api/blind", json={"voter": "voter-0002"})
+    assert (busy.status_code, busy.json()["error"]["code"]) == (429, "busy")
+    assert everyone_busy.status_code == 429
+    assert backend.prompts == [] and stored(site) == ([], 0)

@@ -13,11 +13,13 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from persona_helpers import save_tiny_run
+from config_helpers import set_config
+from persona_helpers import ScriptedBackend, make_workspace, save_tiny_run
 from process_helpers import ProcessOutput
-from serve_helpers import make_workspace
+from serve_helpers import make_site
 from shizu.cli import app
 from shizu.errors import ServeError
+from shizu.frontends.web import server
 from shizu.frontends.web.server import bind, check_exposure, is_loopback
 
 
@@ -41,6 +43,28 @@ def test_exposure_is_allowed_with_a_key_or_explicitly() -> None:
     assert [is_loopback(h) for h in ("localhost", "127.0.0.1", "::1", "0.0.0.0", "192.168.1.20", "mika.local")] == [
         True, True, True, False, False, False,
     ]
+
+
+def test_allowed_hosts_are_checked_before_anything_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIZU_SERVE_KEY", "k3y")
+    ws = make_workspace(tmp_path)
+    set_config(ws.config_path, "serve", allowed_hosts=["mika.example.org", "https://mika.example.org"])
+    result = CliRunner().invoke(app, ["serve", "-w", str(ws.root), "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ServeError)
+    assert result.exception.message == "[serve] allowed_hosts: 'https://mika.example.org' is not a host name or an IP address"
+
+
+def test_the_welcome_names_the_hosts_it_answers_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server, "lan_address", lambda: "192.168.1.20")
+    site = make_site(tmp_path, ScriptedBackend([["x"]]), key="k3y", allowed_hosts=["mika.example.org"], host="0.0.0.0")
+    lines = server.welcome(site, "0.0.0.0", 8642)
+    local = server.welcome(site, "127.0.0.1", 8642)
+    assert lines[0].startswith("Mika is online: chat at http://192.168.1.20:8642/")
+    assert lines[-2] == (
+        "It answers to the names 127.0.0.1, 192.168.1.20, [::1], localhost, mika.example.org ([serve] allowed_hosts adds others)."
+    )
+    assert not any("answers to the names" in line for line in local)
 
 
 def test_a_port_in_use_is_a_clear_error() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
+from clock import NOW
 from shizu.frontends.web.conversation import Incoming, to_history
 from shizu.frontends.web.http_errors import ApiError
 from shizu.persona import LiveMessage
-
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 
 
 def speakers(messages: list[Incoming]) -> list[tuple[str, str, bool]]:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from serve_helpers import ScriptedBackend, make_site, tokenizer
+from clock import NOW
+from persona_helpers import ScriptedBackend, tokenizer
+from serve_helpers import make_site, web_client
 from shizu.chat.layout import Place, Situation, Turn, render
-from shizu.collection import ExchangeLog
-from shizu.frontends.web import models
-from shizu.frontends.web.app import create_app
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.chat.media import MediaItem
 from shizu.chat.template import render_prompt
+from shizu.collection import ExchangeLog
+from shizu.persona.media import MediaCatalogue
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CAT = "https://tenor.com/view/cat-vibing-gif-18376235"
 PIC = "https://cdn.example.org/pics/sunset.png"
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "current_time", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("web_clock")  # the page and the API see the time as NOW
 
 
 def events(body: str) -> list[tuple[str, dict]]:
@@ -35,13 +32,17 @@ def events(body: str) -> list[tuple[str, dict]]:
     return out
 
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF a jpeg"
+
+
 def catalogue(tmp_path: Path) -> MediaCatalogue:
-    photo = tmp_path / "media" / "IMG_0001.jpg"
-    photo.parent.mkdir()
-    photo.write_bytes(b"\xff\xd8 a jpeg")
+    """Item 1 has a local file: the export (folder ``export``) kept its copy in ``media/``."""
+    photo = tmp_path / "export" / "media" / "IMG_0001.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(JPEG)
     return MediaCatalogue([
         MediaItem("gif", "cat vibing", CAT),
-        MediaItem("image", "IMG 0001", "https://cdn.discordapp.com/attachments/1/2/IMG_0001.jpg?ex=1", str(photo)),
+        MediaItem("image", "IMG 0001", "https://cdn.discordapp.com/attachments/1/2/IMG_0001.jpg?ex=1", str(photo), str(tmp_path / "export")),
         MediaItem("image", "sunset", PIC),
     ])
 
@@ -54,7 +55,7 @@ def test_a_reply_streams_message_by_message_with_its_media(tmp_path: Path) -> No
         {"speaker": "Mika", "text": "heyy", "persona": True, "time": (NOW - timedelta(minutes=2)).isoformat()},
         {"speaker": "Sam", "text": "send pics", "time": (NOW - timedelta(minutes=1)).isoformat()},
     ]
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         response = http.post("/api/chat", json={"place": "#general", "history": history})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
     got = events(response.text)
@@ -81,7 +82,7 @@ def test_a_reply_streams_message_by_message_with_its_media(tmp_path: Path) -> No
 def test_a_reply_is_logged_and_a_star_puts_it_in_the_collection(tmp_path: Path) -> None:
     site = make_site(tmp_path, ScriptedBackend([["so **true**\nbrb"]]))
     history = [{"speaker": "Sam", "text": "pizza > sushi", "time": NOW.isoformat()}]
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         sent = events(http.post("/api/chat", json={"history": history}).text)
         first = sent[0][1]["id"]
         starred = http.post("/api/star", json={"message_id": first, "by": "Sam"}).json()
@@ -98,7 +99,7 @@ def test_a_reply_is_logged_and_a_star_puts_it_in_the_collection(tmp_path: Path) 
     assert (exchange.platform, exchange.place, exchange.trigger_author, exchange.trigger_text) == (
         "web", "a direct message (web page)", "Sam", "pizza > sushi")
     assert [(m.ids, m.text) for m in exchange.messages] == [((first,), "so **true**"), ((sent[1][1]["id"],), "brb")]
-    assert (exchange.persona, exchange.backend, exchange.stop, item.by_name) == ("Mika", "scripted test backend", "end", "Sam")
+    assert (exchange.persona, exchange.backend, exchange.stop, item.by_name) == ("Mika", "scripted test model", "end", "Sam")
     assert gallery["title"] == "Mika Messages" and gallery["count"] == 1
     assert "so <strong>true</strong>" in gallery["html"] and "pizza &gt; sushi" in gallery["html"]
     assert ".shizu-gallery" in gallery["css"]
@@ -106,13 +107,15 @@ def test_a_reply_is_logged_and_a_star_puts_it_in_the_collection(tmp_path: Path) 
 
 def test_media_files_come_only_from_the_catalogue(tmp_path: Path) -> None:
     site = make_site(tmp_path, ScriptedBackend([["x"]]), catalogue=catalogue(tmp_path))
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         local = http.get("/media/1")
         remote_only = http.get("/media/0")
         outside = http.get("/media/7")
         negative = http.get("/media/-1")
-    assert local.status_code == 200 and local.content == b"\xff\xd8 a jpeg"
-    assert local.headers["content-type"] == "image/jpeg"
+    assert local.status_code == 200 and local.content == JPEG
+    assert local.headers["content-type"] == "image/jpeg"  # from the bytes, not the name
+    assert "content-disposition" not in local.headers  # shown inline
+    assert (local.headers["x-content-type-options"], local.headers["content-security-policy"]) == ("nosniff", "sandbox")
     assert [r.status_code for r in (remote_only, outside, negative)] == [404, 404, 404]
     assert remote_only.json()["error"]["message"] == "No local file for media item 0"
 
@@ -121,7 +124,7 @@ def test_the_page_history_is_limited_too(tmp_path: Path) -> None:
     backend = ScriptedBackend([["x"]])
     site = make_site(tmp_path, backend, max_messages=2)
     history = [{"speaker": "Sam", "text": str(i), "time": NOW.isoformat()} for i in range(3)]
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         response = http.post("/api/chat", json={"history": history})
         empty = http.post("/api/chat", json={"history": []})
     assert response.status_code == 400
@@ -137,10 +140,11 @@ def test_the_page_history_is_limited_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize("page", ["/", "/collection", "/blind"])
 def test_pages_and_their_assets_are_served(tmp_path: Path, page: str) -> None:
     site = make_site(tmp_path, ScriptedBackend([["x"]]), key="k")
-    with TestClient(create_app(site)) as http:
+    with web_client(site) as http:
         html = http.get(page)
         css = http.get("/static/shizu.css")
         script = http.get("/static/common.js")
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert '<script src="/static/common.js"></script>' in html.text
+    assert "<script>" not in html.text and "<style" not in html.text and "style=" not in html.text  # nothing inline (CSP)
     assert css.status_code == 200 and script.status_code == 200

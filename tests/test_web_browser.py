@@ -1,22 +1,35 @@
 """The web page in a real browser: Debian's Chromium, driven by Playwright, against a live server.
 
 Chat (streaming typing indicator, one row per burst message, media shown, a star), the collection,
-the blind test (answers change the score) and the key dialog. Screenshots go to
-``test-artifacts/`` for people to look at.
+the blind test (answers change the score), the key dialog, and script payloads in every field
+staying text. Every page runs under the server's Content-Security-Policy: a test fails on any
+console error or warning (CSP violations are reported there, and by a ``securitypolicyviolation``
+listener), any uncaught page error and any dialog (``alert``). Requests to other sites get a
+one-pixel PNG (the machine may be offline). Screenshots go to ``test-artifacts/`` for people to
+look at.
 """
 
 from __future__ import annotations
 
+import io
 import random
+import re
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from serve_helpers import CAT, REAL, ScriptedBackend, live_server, make_site, write_val
+from clock import NOW
+from persona_helpers import ScriptedBackend
+from serve_helpers import CAT, REAL, example, live_server, make_site, write_val
+from shizu.chat.layout import Place, Turn
+from shizu.chat.media import MediaItem
+from shizu.collection import Exchange, ExchangeLog, SentMessage
+from shizu.collection.gallery import render_gallery
 from shizu.frontends.web.blind import BlindTest
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -38,12 +51,45 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Reports every CSP violation on the console (where the fixture collects it), with what was blocked.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation",
+  event => console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`));
+"""
+OTHER_SITES = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
+
+
+def pixel() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), "#5865f2").save(out, format="PNG")
+    return out.getvalue()
+
+
 @pytest.fixture()
 def page(browser: object) -> Iterator[object]:
+    """A page that records console errors and warnings, page errors and dialogs; the test fails
+    if there was any."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    context.add_init_script(REPORT_VIOLATIONS)
+    image = pixel()
+    context.route(OTHER_SITES, lambda route: route.fulfill(status=200, content_type="image/png", body=image))
+    page = context.new_page()
+    problems: list[str] = []
+
+    def dialog(box: object) -> None:
+        problems.append(f"dialog: {box.message}")  # type: ignore[attr-defined]
+        box.dismiss()  # type: ignore[attr-defined]
+
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("dialog", dialog)
+    yield page
     context.close()
+    assert problems == []
 
 
 def shot(page: object, name: str) -> None:
@@ -69,7 +115,8 @@ def test_chat_streams_bubbles_with_media_and_stars_into_the_collection(tmp_path:
         ["wait **what** [gif: cat vibing]<|im_end|>"],
     ], gate=gate)
     catalogue = MediaCatalogue([
-        MediaItem("image", "sunset", "https://cdn.discordapp.com/attachments/1/2/sunset.png?ex=1", str(sunset(tmp_path / "sunset.png"))),
+        MediaItem("image", "sunset", "https://cdn.discordapp.com/attachments/1/2/sunset.png?ex=1", str(sunset(tmp_path / "sunset.png")),
+                  str(tmp_path)),
         MediaItem("gif", "cat vibing", CAT),
     ])
     site = make_site(tmp_path, backend, catalogue=catalogue)
@@ -81,8 +128,8 @@ def test_chat_streams_bubbles_with_media_and_stars_into_the_collection(tmp_path:
         page.wait_for_selector("#typing:has-text('Mika is typing')")
         shot(page, "chat-typing")
         gate.set()
-        page.wait_for_function("document.querySelectorAll('.msg.persona').length === 3")
-        page.wait_for_function("document.querySelector('.msg.persona img').naturalWidth === 240")
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 3")
+        page.wait_for_function("() => document.querySelector('.msg.persona img').naturalWidth === 240")
         page.wait_for_selector("#typing:empty")
         shot(page, "chat")
         texts = page.locator(".msg.persona .text").all_inner_texts()
@@ -97,7 +144,7 @@ def test_chat_streams_bubbles_with_media_and_stars_into_the_collection(tmp_path:
         page.fill("#channel", "memes")
         page.fill("#text", "look")
         page.press("#text", "Enter")
-        page.wait_for_function("document.querySelectorAll('.msg.persona').length === 4")
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 4")
         last = page.locator(".msg.persona").nth(3)
         gif_card = last.locator(".media .card").inner_text()
         bold = last.locator(".text strong").inner_text()
@@ -132,6 +179,8 @@ def test_blind_test_answers_change_the_score(tmp_path: Path, page: object) -> No
         real = REAL[last][0]["body"]
         return ("a", "b") if first_reply == real else ("b", "a")
 
+    blind_requests: list[str] = []
+    page.on("request", lambda request: blind_requests.append(request.method) if "/api/blind" in request.url else None)
     with live_server(site) as url:
         page.goto(url + "/blind")
         page.wait_for_selector(".choice .pick")
@@ -155,6 +204,7 @@ def test_blind_test_answers_change_the_score(tmp_path: Path, page: object) -> No
     assert sorted(verdicts) == ["Model", "Real"]
     assert wrong == (f"Fooled: reply {real.upper()} was the real one.", "50%\n1 of 2 answers picked the real reply.")
     assert yours == "1 of 2 answers picked the real reply."
+    assert blind_requests == ["POST"] * 4  # two questions, two answers: nothing made by GET
 
 
 def test_a_server_with_a_key_asks_for_it_once(tmp_path: Path, page: object) -> None:
@@ -164,7 +214,7 @@ def test_a_server_with_a_key_asks_for_it_once(tmp_path: Path, page: object) -> N
         page.wait_for_selector(".dialog #key")
         page.fill("#key", "open sesam")
         page.press("#key", "Enter")
-        page.wait_for_selector(".dialog .wrong")
+        page.wait_for_selector(".dialog .wrong:not([hidden])")
         warning = page.locator(".dialog .wrong").inner_text()
         shot(page, "key-dialog")
         page.fill("#key", "open sesame")
@@ -177,6 +227,140 @@ def test_a_server_with_a_key_asks_for_it_once(tmp_path: Path, page: object) -> N
         page.goto(url + "/collection")
         page.wait_for_selector(".shizu-gallery")
         dialogs = page.locator(".dialog").count()
-    assert warning == "The server did not accept the key this browser had."
+        script_sees = page.evaluate("document.cookie")
+        [cookie] = page.context.cookies()
+        page.context.clear_cookies()
+        page.context.add_cookies([{**cookie, "value": "stale"}])
+        page.goto(url + "/")
+        page.wait_for_selector(".dialog .wrong:not([hidden])")
+        stale = page.locator(".dialog .wrong").inner_text()
+    assert warning == "The server did not accept this key."
     assert reply == "heyy"
     assert dialogs == 0  # the cookie carries the key to the other pages
+    assert script_sees == ""  # HttpOnly: no script of the page can read it
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["path"], cookie["secure"]) == (
+        "shizu_key", True, "Strict", "/", False)  # not Secure: the server listens on 127.0.0.1
+    assert "open sesame" not in cookie["value"]
+    assert stale == "The server did not accept the key this browser had."
+
+
+# Script payloads, put in every field the pages show. None may run: each would set window.pwned
+# or open a dialog (which the page fixture fails on).
+XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
+LABEL = "<svg onload=alert(1)>"
+JS_URL = "javascript:window.pwned=1"
+DATA_URL = "data:text/html,<script>window.pwned=1</script>"
+ALLOWED_URL = r"^(https?://|/media/\d+$|/static/[a-z]+\.(css|js|svg)$|/collection\.css$|/$|/collection$|/blind$)"
+
+
+def assert_inert(page: object) -> None:
+    """No payload ran, and every link and source is http(s), /media/N or one of the server's own files."""
+    assert page.evaluate("window.pwned") is None  # type: ignore[attr-defined]
+    urls = page.evaluate("[...document.querySelectorAll('[href], [src]')].map(e => e.getAttribute('href') ?? e.getAttribute('src'))")  # type: ignore[attr-defined]
+    assert [u for u in urls if not re.match(ALLOWED_URL, u)] == []
+    handlers = "script:not([src]), [onerror], [onload], [onclick], [onmouseover], [onfocus], iframe, object, embed"
+    assert page.evaluate(f"document.querySelectorAll('{handlers}').length") == 0  # type: ignore[attr-defined]
+
+
+def test_script_payloads_in_every_field_stay_text(tmp_path: Path, page: object) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "cat.png").write_bytes(b"<html><script>window.pwned=1</script></html>")  # HTML with a picture's name
+    (export / "drawing.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" onload="window.pwned=1"><script>window.pwned=1</script></svg>')
+    catalogue = MediaCatalogue([
+        MediaItem("image", LABEL, JS_URL),
+        MediaItem("gif", "data gif", DATA_URL),
+        MediaItem("file", "fake png", "https://cdn.discordapp.com/attachments/1/2/cat.png", str(export / "cat.png"), str(export)),
+        MediaItem("image", "svg", "https://cdn.discordapp.com/attachments/1/2/drawing.svg", str(export / "drawing.svg"), str(export)),
+        MediaItem("image", "remote", "https://cdn.example.org/sunset.png"),
+        MediaItem("image", "local", "https://cdn.discordapp.com/attachments/1/2/sunset.png", str(sunset(export / "sunset.png")), str(export)),
+    ])
+    reply = (f"{XSS} {JS_URL} [click]({JS_URL}) **{XSS}**\n[image: {LABEL}] [gif: data gif] [file: fake png] [image: svg]\n"
+             "[image: remote] [image: local]<|im_end|>")
+    site = make_site(tmp_path, ScriptedBackend([[reply]]), catalogue=catalogue)
+    write_val(site, [example("100:7:0", Place(kind="guild-text", channel="x<b>y", server=XSS), [
+        Turn("Alice", False, (f"{XSS} {JS_URL}",)), Turn("Mika", True, (f"{XSS} [image: {LABEL}] [image: svg]",)),
+    ])])
+    with site.ws.open_store() as store:  # a starred Discord exchange with payloads in every field
+        log = ExchangeLog(store)
+        media = (catalogue.items[0], catalogue.items[1], catalogue.items[2])
+        log.record(Exchange(
+            platform="discord", channel_id="10", place=XSS, trigger_id="2", trigger_author=XSS, trigger_text=f"{XSS} {JS_URL}",
+            trigger_time=NOW, context_ids=(), persona="Mika", messages=(SentMessage(("100",), XSS, f"{XSS} {JS_URL}", media),),
+            backend="x", stop="end-of-turn", queued_ms=0, latency_ms=0, created=NOW + timedelta(seconds=2),
+        ))
+        log.star("100", "7", XSS, NOW)
+    with live_server(site) as url:
+        page.goto(url + "/")  # type: ignore[attr-defined]
+        page.fill("#speaker", XSS)  # type: ignore[attr-defined]
+        page.select_option("#place-kind", "channel")  # type: ignore[attr-defined]
+        page.fill("#channel", XSS)  # type: ignore[attr-defined]
+        page.fill("#text", f"{XSS} {JS_URL}")  # type: ignore[attr-defined]
+        page.press("#text", "Enter")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 3")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelector('img[src=\"/media/5\"]').naturalWidth === 240")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelector('img[src=\"https://cdn.example.org/sunset.png\"]').naturalWidth === 1")  # type: ignore[attr-defined]
+        for row in page.locator(".msg").all():  # type: ignore[attr-defined]
+            row.hover()
+        chat_texts = page.locator(".msg.persona .text").all_inner_texts()  # type: ignore[attr-defined]
+        cards = page.locator(".msg.persona .card").all_inner_texts()  # type: ignore[attr-defined]
+        card_links = page.locator(".msg.persona .card a").evaluate_all("links => links.map(a => a.getAttribute('href'))")  # type: ignore[attr-defined]
+        assert_inert(page)
+        shot(page, "payloads-chat")
+        for path in ("/media/2", "/media/3"):  # the HTML and SVG files are downloads, never pages
+            with page.expect_download() as download:  # type: ignore[attr-defined]
+                page.evaluate("path => { const a = document.createElement('a'); a.href = path; document.body.append(a); a.click(); a.remove(); }", path)  # type: ignore[attr-defined]
+            assert download.value.suggested_filename in ("cat.png", "drawing.svg")
+        page.locator(".msg.persona").first.hover()  # type: ignore[attr-defined]
+        page.locator(".msg.persona").first.locator(".star").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".star.on")  # type: ignore[attr-defined]
+        assert_inert(page)
+
+        page.goto(url + "/collection")  # type: ignore[attr-defined]
+        page.wait_for_selector(".shizu-gallery .exchange >> nth=1")  # type: ignore[attr-defined]
+        for row in page.locator(".shizu-gallery .msg").all():  # type: ignore[attr-defined]
+            row.hover()
+        gallery = page.locator(".shizu-gallery").inner_text()  # type: ignore[attr-defined]
+        assert_inert(page)
+        shot(page, "payloads-collection")
+
+        page.goto(url + "/blind")  # type: ignore[attr-defined]
+        page.wait_for_selector(".choice .pick")  # type: ignore[attr-defined]
+        for row in page.locator(".msg").all():  # type: ignore[attr-defined]
+            row.hover()
+        blind = page.locator(".blind").inner_text()  # type: ignore[attr-defined]
+        assert_inert(page)
+        shot(page, "payloads-blind")
+    assert chat_texts[0] == f"{XSS} {JS_URL} [click]({JS_URL}) {XSS}"  # shown as the text it is
+    assert cards == [f"IMAGE\n{LABEL}", "GIF\ndata gif", "FILE\nfake png", "IMAGE\nsvg"]  # the first two: labels only
+    assert card_links == ["/media/2", "/media/3"]  # the HTML and SVG files: download links, never pictures
+    assert gallery.count(XSS) >= 4 and LABEL in gallery and "data gif" in gallery
+    assert XSS in blind and LABEL in blind
+
+
+def test_the_exported_gallery_runs_no_script(tmp_path: Path, page: object) -> None:
+    (tmp_path / "pic.png").write_bytes(pixel())
+    items = (
+        MediaItem("image", LABEL, JS_URL), MediaItem("image", "pic", "", str(tmp_path / "pic.png"), str(tmp_path)),
+        MediaItem("image", "remote", "https://cdn.example.org/sunset.png"), MediaItem("gif", "data", DATA_URL),
+    )
+    site = make_site(tmp_path / "ws", ScriptedBackend([["x"]]))
+    with site.ws.open_store() as store:
+        log = ExchangeLog(store)
+        log.record(Exchange(
+            platform="discord", channel_id="10", place=XSS, trigger_id="2", trigger_author=XSS, trigger_text=f"{XSS} {JS_URL}",
+            trigger_time=NOW, context_ids=(), persona="Mika", messages=(SentMessage(("100",), XSS, f"{XSS} {JS_URL}", items),),
+            backend="x", stop="end-of-turn", queued_ms=0, latency_ms=0, created=NOW,
+        ))
+        log.star("100", "7", XSS, NOW)
+        out = tmp_path / "gallery.html"
+        out.write_text(render_gallery(log.collection(), title=XSS, zone=NOW.tzinfo), encoding="utf-8")  # type: ignore[arg-type]
+    page.goto(out.as_uri())  # type: ignore[attr-defined]
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth === 1)")  # type: ignore[attr-defined]
+    for row in page.locator(".msg").all():  # type: ignore[attr-defined]
+        row.hover()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")  # type: ignore[attr-defined]
+    sources = page.evaluate("[...document.images].map(i => i.getAttribute('src').slice(0, 22))")  # type: ignore[attr-defined]
+    assert page.evaluate("window.pwned") is None  # type: ignore[attr-defined]
+    assert background == "rgb(49, 51, 56)"  # its own style sheet applies (allowed by its hash)
+    assert sorted(sources) == ["data:image/png;base64,", "https://cdn.example.or"]

@@ -373,6 +373,9 @@ def eval_command(
     ] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only N held-out turns, evenly spread (quick runs).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed of the local models (same seed, same replies).")] = 0,
+    backend: Annotated[
+        str, typer.Option("--backend", help="What generates the replies: auto (llama.cpp on a CPU when installed and seen to run, else transformers), transformers or llama.cpp.")
+    ] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json / report.html (default: reports/eval/).")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html with distribution plots and example exchanges.")] = False,
     json: JsonOpt = False,
@@ -386,7 +389,9 @@ def eval_command(
 
     ws = Workspace.find(workspace)
     ws.config
-    options = EvalOptions(runs=tuple(run or ()), base=base, servers=tuple(server or ()), limit=limit, seed=seed)
+    if backend not in ("auto", "transformers", "llama.cpp"):
+        raise typer.BadParameter("choose auto, transformers or llama.cpp", param_hint="--backend")
+    options = EvalOptions(runs=tuple(run or ()), base=base, servers=tuple(server or ()), limit=limit, seed=seed, backend=backend)
     shown = err_console if json else console
     report, folder = run_eval(ws, options, shown, out_dir=out, html=html)
     if json:

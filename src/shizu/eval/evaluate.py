@@ -51,6 +51,7 @@ class EvalOptions:
     servers: tuple[str, ...] = ()
     limit: int | None = None  # held-out turns, evenly spread (None: all)
     seed: int = 0
+    backend: str = "auto"  # replies: "auto" (llama.cpp on a CPU when it runs here), "transformers" or "llama.cpp"
 
 
 def evaluate(
@@ -77,7 +78,7 @@ def evaluate(
     scored_examples = [e for e in examples if e.id in wanted]
 
     # 2. Systems and the references trained on the training split.
-    systems = load_systems(ws, options.runs, base=options.base, servers=options.servers, say=say)
+    systems = load_systems(ws, options.runs, base=options.base, servers=options.servers, backend=options.backend, say=say)
     persona = systems[0].persona
     names = sorted(corpus.names - {persona.name})
     distinctive = distinctive_words(corpus.persona, corpus.others)

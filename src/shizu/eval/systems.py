@@ -14,12 +14,14 @@ Local systems run on ``[generation] device`` with the ``[generation]`` sampling 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shizu.errors import EvalError
 from shizu.persona import Persona
-from shizu.persona.backends.local import LocalBackend
+from shizu.persona.backends import Backend
+from shizu.persona.backends.local import LocalBackend, pick_device
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.run import base_weights, run_weights
 from shizu.persona.runtime import persona_name
@@ -42,15 +44,35 @@ class System:
 
 
 def load_systems(
-    ws: Workspace, runs: Sequence[str], *, base: bool, servers: Sequence[str], say: Callable[[str], None] = lambda _: None
+    ws: Workspace, runs: Sequence[str], *, base: bool, servers: Sequence[str], backend: str = "auto", say: Callable[[str], None] = lambda _: None
 ) -> list[System]:
-    """The base model, the runs and the servers to compare, in that order (nothing loaded yet)."""
+    """The base model, the runs and the servers to compare, in that order (nothing loaded yet).
+
+    ``backend``: ``auto`` generates with llama.cpp (the run's exported GGUF adapter, same greedy
+    settings; several times faster on a CPU) when llama-cpp-python is installed, the device is a
+    CPU and llama.cpp was seen to run on it; ``transformers`` or ``llama.cpp`` force one.
+    Perplexity is always teacher-forced with transformers.
+    """
     config = ws.config
     name = persona_name(ws)
     catalogue = MediaCatalogue.load(ws.dataset_dir / "media.json")
+    fast = _use_llama_cpp(backend, config.generation.device, say)
 
-    def persona(backend: LocalBackend) -> Persona:
+    def persona(backend: Backend) -> Persona:
         return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build)
+
+    def answering(weights: Weights, local: LocalBackend) -> Backend:
+        """llama.cpp on these weights when it is the faster choice here, else ``local``."""
+        if not fast:
+            return local
+        from shizu.persona.backends.llamacpp import LlamaCppBackend
+
+        llama = LlamaCppBackend(weights, say=say)
+        verdict = llama.usable()
+        if verdict.ok:
+            return llama
+        say(verdict.fallback_line())
+        return local
 
     paths = [find_run(ws.runs_dir, run) for run in dict.fromkeys(runs)] if runs else [find_run(ws.runs_dir, None)]
     trained = [run_weights(path, say=say) for path in paths if path is not None]
@@ -58,14 +80,15 @@ def load_systems(
         say("no trained run yet: evaluating the base model alone (train one with `shizu train`)")
     device = config.generation.device
     backends = [LocalBackend(w.base, w.adapter, w.tokenizer_dir, device) for w in trained]
-    systems = [System(_column(w.run or "run"), "run", persona(b), w) for w, b in zip(trained, backends)]
+    systems = [System(_column(w.run or "run"), "run", persona(answering(w, b)), w) for w, b in zip(trained, backends)]
     if base and trained:
         # The first run's weights with the adapter switched off: the base is not loaded twice.
         weights = dataclasses.replace(trained[0], adapter=None)
-        systems.insert(0, System("base", "base", persona(backends[0].without_adapter()), weights))
+        systems.insert(0, System("base", "base", persona(answering(weights, backends[0].without_adapter())), weights))
     elif base:
         weights = base_weights(config.train.base, say=say)
-        systems.insert(0, System("base", "base", persona(LocalBackend(weights.base, None, weights.tokenizer_dir, device)), weights))
+        local = LocalBackend(weights.base, None, weights.tokenizer_dir, device)
+        systems.insert(0, System("base", "base", persona(answering(weights, local)), weights))
     run = trained[0].run if trained else None
     for url in servers:
         remote = Persona.load(ws, run=run, base_only=run is None, server=url, say=say)
@@ -73,6 +96,23 @@ def load_systems(
     if not systems:
         raise EvalError("Nothing to evaluate: --no-base without a trained run or a server", hint="Drop --no-base, or add --run NAME or --server URL.")
     return systems
+
+
+def _use_llama_cpp(backend: str, device: str, say: Callable[[str], None]) -> bool:
+    """Whether replies are generated with llama.cpp, said with its reason."""
+    if backend == "transformers":
+        return False
+    installed = importlib.util.find_spec("llama_cpp") is not None
+    if backend == "llama.cpp":
+        if not installed:
+            raise EvalError("--backend llama.cpp needs llama-cpp-python, which is not installed", hint="pip install 'shizu[llamacpp]', or use --backend transformers.")
+        return True
+    on_cpu = pick_device(device) == "cpu"
+    if installed and on_cpu:
+        say("replies: llama.cpp (installed, and the device is a CPU, where it is several times faster; --backend transformers to change)")
+        return True
+    say("replies: transformers (" + ("the device is a GPU" if installed else "llama-cpp-python is not installed") + ")")
+    return False
 
 
 def _column(run: str) -> str:

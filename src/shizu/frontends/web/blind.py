@@ -10,6 +10,17 @@ written once and reused for every visitor (``blind_replies``, keyed by the conte
 rebuilt dataset gets new ones), and each question shown with its hidden order and, once
 answered, whether the real reply was picked (``blind_questions``). The score is the share of
 answers that picked the real reply: 50% means people cannot tell them apart.
+
+What visitors can make the server store or generate is bounded (docs/security.md):
+
+* the model writes at most one reply per held-out context (stored and reused for everyone), and
+  one request tries at most ``MAX_TRIES`` contexts (:mod:`.blind_api`);
+* a voter holds at most :data:`OPEN_PER_VOTER` unanswered questions: a new one forgets their oldest;
+* a voter prepares one question at a time (:attr:`BlindTest.preparing`), and at most
+  :data:`PREPARING` questions are prepared at once in all;
+* unanswered questions are forgotten after :data:`OPEN_TTL_MS`; at most :data:`OPEN_TOTAL` are open
+  at once and at most :data:`STORED_TOTAL` questions are kept in all: past either, new questions
+  are refused (:class:`Full`, HTTP 429) until answers or time make room.
 """
 
 from __future__ import annotations
@@ -55,8 +66,19 @@ class Answer:
     real_first: bool
 
 
+OPEN_PER_VOTER = 3  # unanswered questions one voter holds; a new one forgets their oldest
+OPEN_TOTAL = 1000  # unanswered questions of everyone together
+OPEN_TTL_MS = 24 * 3600 * 1000  # an unanswered question is forgotten after a day
+STORED_TOTAL = 100_000  # questions kept in all (answered or not): about 15 MB of the database
+PREPARING = 4  # questions being prepared (their model reply possibly being written) at once
+
+
 class QuestionError(Exception):
     """An answer to a question that does not exist or was already answered."""
+
+
+class Full(Exception):
+    """No new question now: a limit on what visitors can make the server store or write is reached."""
 
 
 class BlindTest:
@@ -65,6 +87,23 @@ class BlindTest:
     def __init__(self, ws: Workspace, rng: random.Random | None = None) -> None:
         self.ws = ws
         self.rng = rng or random.SystemRandom()
+        self.preparing: set[str] = set()  # voters whose next question is being prepared
+
+    def make_room(self, voter: str) -> None:
+        """Forget expired questions and ``voter``'s oldest open ones beyond the limit; raises
+        :class:`Full` when another question cannot be stored now."""
+        with self._db() as db:
+            db.execute("DELETE FROM blind_questions WHERE answer IS NULL AND asked_ts < ?", (_now_ms() - OPEN_TTL_MS,))
+            db.execute(
+                "DELETE FROM blind_questions WHERE id IN (SELECT id FROM blind_questions WHERE voter = ? AND answer IS NULL"
+                " ORDER BY asked_ts DESC, id LIMIT -1 OFFSET ?)",
+                (voter, OPEN_PER_VOTER - 1),
+            )
+            open_now, stored = db.execute("SELECT coalesce(sum(answer IS NULL), 0), count(*) FROM blind_questions").fetchone()
+        if open_now >= OPEN_TOTAL:
+            raise Full(f"{open_now} blind-test questions are waiting for an answer, the most this server keeps; try again later")
+        if stored >= STORED_TOTAL:
+            raise Full(f"The blind test holds {stored} questions, the most this server keeps")
 
     @cached_property
     def turns(self) -> list[HeldOutTurn]:
@@ -106,7 +145,9 @@ class BlindTest:
             )
 
     def ask(self, turn: HeldOutTurn, model: str, voter: str) -> tuple[str, bool]:
-        """Record a question about ``turn``; returns its id and whether the real reply comes first."""
+        """Record a question about ``turn`` (within the limits, :meth:`make_room`); returns its id
+        and whether the real reply comes first."""
+        self.make_room(voter)
         question = secrets.token_urlsafe(16)
         real_first = self.rng.random() < 0.5
         with self._db() as db:

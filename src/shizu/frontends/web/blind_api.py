@@ -1,10 +1,12 @@
 """The blind test's API (the page is ``/blind``; the logic is :mod:`.blind`).
 
-* ``GET /api/blind?voter=ID[&model=NAME]``: a new question: the context, replies ``a`` and ``b``
-  (the real one and the model's, in random order), and the scores so far. The model's reply is
-  written the first time a context is asked (it waits in the model's queue like any reply);
-* ``POST /api/blind/<question>`` with ``{"choice": "a" | "b"}``: the answer; says which one was
-  real and gives the new scores.
+* ``POST /api/blind`` with ``{"voter": ID, "model": NAME (optional)}``: a new question: the
+  context, replies ``a`` and ``b`` (the real one and the model's, in random order), and the scores
+  so far. The model's reply is written the first time a context is asked (it waits in the model's
+  queue like any reply). Limits (:mod:`.blind`) answer 429;
+* ``GET /api/blind?voter=ID[&model=NAME]``: the scores alone (it changes nothing);
+* ``POST /api/blind/<question>?voter=ID`` with ``{"choice": "a" | "b"}``: the answer; says which
+  one was real and gives the new scores.
 
 ``voter`` is a random id the page keeps in the browser, so a visitor gets contexts they have not
 answered yet and sees their own score next to everyone's.
@@ -16,15 +18,15 @@ import contextlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shizu.errors import ShizuError
 from shizu.eval.heldout import HeldOutTurn
 from shizu.frontends.web.auth import require_key
-from shizu.frontends.web.blind import BlindTest, QuestionError
+from shizu.frontends.web.blind import PREPARING, BlindTest, Full, QuestionError
 from shizu.frontends.web.http_errors import ApiError
 from shizu.frontends.web.models import ServedModel
-from shizu.frontends.web.site import site_of
+from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import opened
 from shizu.frontends.web.wire import message_json
 from shizu.persona import Cleanup, Done
@@ -39,10 +41,41 @@ class AnswerBody(BaseModel):
     choice: Literal["a", "b"]
 
 
+class QuestionBody(BaseModel):
+    voter: str = Field(pattern=VOTER)
+    model: str | None = None
+
+
 @router.get("")
-async def question(request: Request, voter: Annotated[str, Query(pattern=VOTER)], model: str | None = None) -> dict[str, Any]:
+def scores(request: Request, voter: Annotated[str, Query(pattern=VOTER)], model: str | None = None) -> dict[str, Any]:
+    """The scores so far (everyone's and ``voter``'s): reading them stores and writes nothing."""
     site = site_of(request)
     served = site.model(model)
+    return {"model": served.id, "persona": served.persona.name, **_scores(site.blind, served.id, voter)}
+
+
+@router.post("")
+async def question(body: QuestionBody, request: Request) -> dict[str, Any]:
+    site = site_of(request)
+    served = site.model(body.model)
+    test = site.blind
+    voter = body.voter
+    if voter in test.preparing:
+        raise ApiError(429, "Your previous question is still being prepared; wait for it", code="busy")
+    if len(test.preparing) >= PREPARING:
+        raise ApiError(429, f"{PREPARING} questions are being prepared for other visitors; try again in a moment", code="busy")
+    try:
+        test.make_room(voter)
+    except Full as exc:
+        raise ApiError(429, str(exc), code="blind_test_full") from None
+    test.preparing.add(voter)
+    try:
+        return await _question(site, served, voter)
+    finally:
+        test.preparing.discard(voter)
+
+
+async def _question(site: Site, served: ServedModel, voter: str) -> dict[str, Any]:
     test = site.blind
     try:
         turns = test.turns
@@ -63,14 +96,17 @@ async def question(request: Request, voter: Annotated[str, Query(pattern=VOTER)]
     else:
         raise ApiError(503, f"The model wrote nothing for {len(tried)} contexts in a row; try again", kind="server_error")
     real = served.persona.cleaner.turn(turn.reply, Cleanup())
-    question_id, real_first = test.ask(turn, served.id, voter)
+    try:
+        question_id, real_first = test.ask(turn, served.id, voter)
+    except Full as exc:
+        raise ApiError(429, str(exc), code="blind_test_full") from None
     first, second = (real, written) if real_first else (written, real)
-    numbers = site.media_numbers
+    local = site.media_file
     return {
         "id": question_id, "model": served.id, "persona": served.persona.name,
         "place": turn.place.label(), "time": turn.time.isoformat(),
         "context": [{"speaker": m.speaker, "text": m.text, "persona": m.is_persona} for m in turn.history],
-        "a": [message_json(m, numbers) for m in first], "b": [message_json(m, numbers) for m in second],
+        "a": [message_json(m, local) for m in first], "b": [message_json(m, local) for m in second],
         **_scores(test, served.id, voter),
     }
 

@@ -4,7 +4,8 @@ What a client gets back follows the OpenAI chat completions format, so the ``ope
 chat UIs (Open WebUI, SillyTavern) work unchanged:
 
 * ``message.content`` is the persona's whole turn, its burst's messages joined with newlines, and
-  ``message.burst`` (an extra field) lists them one by one;
+  ``message.burst`` (an extra field) lists them one by one; media are their web URLs, or their tags
+  (``[image: label]``) for items with only a local file (no local path is ever sent);
 * with ``stream: true`` each finished message arrives as one ``chat.completion.chunk`` (messages
   are sent only once post-processed: a half-written line could still hold an invented link);
   ``stream_options.include_usage`` adds the usage chunk;
@@ -38,6 +39,7 @@ from shizu.frontends.web.http_errors import bad_request
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
+from shizu.frontends.web.wire import public_text
 from shizu.persona import Done, Event, Reply, Said
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
@@ -158,7 +160,7 @@ class _Completion:
         self.id, self.created, self.model = id, created, model
 
     def whole(self, reply: Reply, usage: Usage) -> dict[str, Any]:
-        burst = reply.texts
+        burst = [public_text(m) for m in reply.messages]
         message = {"role": "assistant", "content": "\n".join(burst), "burst": burst}
         return {
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
@@ -172,7 +174,7 @@ class _Completion:
         try:
             async for event in events:
                 if isinstance(event, Said):
-                    delta = {"content": ("\n" if sent else "") + event.message.text}
+                    delta = {"content": ("\n" if sent else "") + public_text(event.message)}
                     yield self._chunk({"role": "assistant", **delta} if not sent else delta)
                     sent += 1
                 elif isinstance(event, Usage):

@@ -8,8 +8,10 @@
   it in the collection;
 * ``POST /api/star``: put the exchange of one of the persona's messages in the collection;
 * ``GET /api/collection``: the collection as HTML and CSS (the gallery ``shizu collection export``
-  writes);
-* ``GET /media/<n>``: the local file of catalogue item ``n`` (only catalogue files are served).
+  writes, with local files as ``/media/<n>`` links);
+* ``GET /media/<n>``: the local file of catalogue item ``n``, checked again at each request
+  (:func:`.inert.local_file`): inline only when its bytes are a picture, video or sound on
+  :data:`.inert.INLINE_TYPES`, else a download (``attachment``, ``application/octet-stream``).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from shizu.chat.layout import Place, parse_place
+from shizu.chat.media import MediaItem
 from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
 from shizu.frontends.web.auth import require_key
 from shizu.frontends.web.conversation import check_limits
 from shizu.frontends.web.http_errors import ApiError, bad_request
+from shizu.frontends.web.inert import DOWNLOAD_TYPE, media_file
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
@@ -106,18 +110,29 @@ def collection(request: Request) -> dict[str, Any]:
     with ws.open_store() as store:
         items = ExchangeLog(store).collection()
     title = gallery_title(ws, items)
-    html = render_items(items, title=title, zone=ZoneInfo(ws.config.build.timezone))
+    site = site_of(request)
+    html = render_items(items, title=title, zone=ZoneInfo(ws.config.build.timezone), local=lambda item: _gallery_file(site, item))
     return {"title": title, "count": len(items), "html": html, "css": GALLERY_CSS}
+
+
+def _gallery_file(site: Site, item: MediaItem) -> tuple[str, bool] | None:
+    """Where the page gets ``item``'s local file and whether it is a picture."""
+    found = site.media_file(item)
+    return None if found is None else (f"/media/{found[0]}", found[1].show == "image")
 
 
 @router.get("/media/{number}")
 def media(number: int, request: Request) -> FileResponse:
-    """A catalogue item's local file (the export's copy of an attachment)."""
+    """A catalogue item's local file (the export's copy of an attachment), checked now."""
     items = site_of(request).media
-    path = Path(items[number].local_path or "") if 0 <= number < len(items) else None
-    if path is None or not path.is_file():
+    item = items[number] if 0 <= number < len(items) else None
+    found = media_file(item) if item is not None else None
+    if item is None or found is None:
         raise ApiError(404, f"No local file for media item {number}", code="not_found")
-    return FileResponse(path)
+    if found.inline_type is not None:
+        return FileResponse(found.path, media_type=found.inline_type)
+    name = Path(item.local_path or "").name or f"media-{number}"
+    return FileResponse(found.path, media_type=DOWNLOAD_TYPE, filename=name, content_disposition_type="attachment")
 
 
 class _Recorder:
@@ -133,7 +148,7 @@ class _Recorder:
         try:
             async for event in events:
                 if isinstance(event, Said):
-                    payload = {"id": f"{self.prefix}-{sent}", **message_json(event.message, self.site.media_numbers)}
+                    payload = {"id": f"{self.prefix}-{sent}", **message_json(event.message, self.site.media_file)}
                     sent += 1
                     yield sse(json.dumps(payload, ensure_ascii=False), "message")
                 elif isinstance(event, Done):

@@ -2,18 +2,19 @@
 
 By default the server listens on 127.0.0.1 only (this machine). Listening on another address
 shares the persona with the network: that needs an API key in the environment variable named by
-``[serve] api_key_env``, unless the user explicitly allows a server without one.
+``[serve] api_key_env``, unless the user explicitly allows a server without one. Either way it
+answers only to its own names (:mod:`.hosts`; docs/security.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 from collections.abc import Callable, Sequence
 
 from shizu.errors import ServeError
+from shizu.frontends.web.hosts import WILDCARDS, allowed_names, is_loopback, lan_address
 from shizu.frontends.web.models import load_models
 from shizu.frontends.web.site import Site
 from shizu.workspace import Workspace
@@ -36,6 +37,7 @@ def serve(
     port = settings.port if port is None else port
     key = os.environ.get(settings.api_key_env, "").strip() or None
     check_exposure(host, key, settings.api_key_env, allow_no_key)
+    allowed_names(host, settings.allowed_hosts)  # a name that is not one fails here, before anything starts
     sock = bind(host, port)
     try:
         models = load_models(ws, runs=runs, base_only=base_only, server=server, max_queue=settings.max_queue, say=say)
@@ -43,7 +45,7 @@ def serve(
             say(f"loading {model.id}...")
             model.persona.prepare()
             say(f"{model.id} answers with {model.persona.backend.label}")
-        site = Site(ws, models, settings, key)
+        site = Site(ws, models, settings, key, host=host)
         from shizu.frontends.web.app import create_app
 
         app = create_app(site)
@@ -93,7 +95,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 def welcome(site: Site, host: str, port: int) -> list[str]:
     """What the user needs once the server is up: the page, the API base URL, the key."""
-    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else lan_address()
+    wildcard = host in WILDCARDS
+    shown = lan_address() if wildcard else host
     base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
     lines = [
         f"{site.persona_name} is online: chat at {base}/  ·  collection {base}/collection  ·  blind test {base}/blind",
@@ -103,25 +106,8 @@ def welcome(site: Site, host: str, port: int) -> list[str]:
         lines.append(f"Clients must send the key from ${site.settings.api_key_env} (Authorization: Bearer ...).")
     elif not is_loopback(host):
         lines.append("No API key: anyone who can reach this address can use it.")
+    if not is_loopback(host):
+        names = sorted(allowed_names(host, site.settings.allowed_hosts, shown if wildcard else None))
+        lines.append(f"It answers to the names {', '.join(names)} ([serve] allowed_hosts adds others).")
     lines.append("Press Ctrl-C to stop.")
     return lines
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (localhost, 127.x, ::1)."""
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def lan_address() -> str:
-    """This machine's address on its local network (no packet is sent), else its host name."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.168.0.1", 9))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return socket.gethostname()

@@ -1,4 +1,5 @@
-"""Everything the request handlers share: the workspace, the served models, the limits, the key."""
+"""Everything the request handlers share: the workspace, the served models, the limits, the key,
+the address the server listens on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from shizu.chat.media import MediaItem
 from shizu.config import ServeConfig
 from shizu.frontends.web.blind import BlindTest
 from shizu.frontends.web.http_errors import ApiError
+from shizu.frontends.web.inert import MediaFile, media_file
 from shizu.frontends.web.models import ServedModel
 from shizu.workspace import Workspace
 
@@ -23,6 +25,7 @@ class Site:
     models: list[ServedModel]
     settings: ServeConfig = field(default_factory=ServeConfig)
     api_key: str | None = None  # None: no key needed
+    host: str = "127.0.0.1"  # the bind address: which Host names are answered, whether cookies are Secure
 
     @property
     def default(self) -> ServedModel:
@@ -60,6 +63,12 @@ class Site:
         for number, item in enumerate(self.media):
             numbers.setdefault(item, number)
         return numbers
+
+    def media_file(self, item: MediaItem) -> tuple[int, MediaFile] | None:
+        """``item``'s number and its local file, checked now (:func:`.inert.media_file`), if both exist."""
+        number = self.media_numbers.get(item)
+        found = media_file(item) if number is not None else None
+        return None if found is None or number is None else (number, found)
 
 
 def site_of(request: Request) -> Site:

@@ -10,9 +10,8 @@ Shizu.run(async () => {
     voter = crypto.randomUUID();
     Shizu.store("voter", voter);
   }
-  const params = new URLSearchParams({voter});
   const model = new URLSearchParams(location.search).get("model");
-  if (model) params.set("model", model);
+  const asking = model ? {voter, model} : {voter};  // a new question is a POST: asking changes the server's state
 
   function score(node, result, none) {
     const rate = result.rate === null ? null : Math.round(result.rate * 100);
@@ -21,7 +20,7 @@ Shizu.run(async () => {
       el("div", {class: "what"}, result.answers === 0
         ? none
         : `${result.correct} of ${result.answers} ${result.answers === 1 ? "answer" : "answers"} picked the real reply.`),
-      el("div", {class: "meter"}, el("span", {style: `width:${rate ?? 0}%`})));
+      el("div", {class: "meter"}, el("span", {style: {width: `${rate ?? 0}%`}})));
   }
   function scores(data) {
     score($("score-all"), data.score, "Nobody has answered yet.");
@@ -37,7 +36,7 @@ Shizu.run(async () => {
   async function ask() {
     const box = $("blind");
     box.replaceChildren(el("p", {class: "notice"}, "Finding a conversation… (the model may be writing its reply)"));
-    const q = await Shizu.json(`/api/blind?${params}`);
+    const q = await Shizu.json("/api/blind", Shizu.post(asking));
     $("persona-title").textContent = `${q.persona} · blind test`;
     $("subtitle").textContent = `Which reply did ${q.persona} really write?`;
     scores(q);

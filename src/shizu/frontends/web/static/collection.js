@@ -1,4 +1,5 @@
-// The collection: the gallery of starred exchanges, rendered by the server like the exported page.
+// The collection: the gallery of starred exchanges, rendered by the server like the exported page
+// (its style sheet is /collection.css: the page carries no inline style).
 "use strict";
 
 Shizu.run(async () => {
@@ -7,6 +8,7 @@ Shizu.run(async () => {
   document.getElementById("persona-title").textContent = info.persona;
   document.getElementById("title").textContent = gallery.title;
   document.getElementById("count").textContent = `${gallery.count} ${gallery.count === 1 ? "exchange" : "exchanges"} so far.`;
-  document.getElementById("gallery-css").textContent = gallery.css;
-  document.getElementById("gallery").innerHTML = gallery.html;
+  // The server escapes every text and writes only http(s) and /media/N links; defuse checks again.
+  const html = new DOMParser().parseFromString(gallery.html, "text/html");
+  document.getElementById("gallery").replaceChildren(...Shizu.defuse(html.body).childNodes);
 });

@@ -1,5 +1,9 @@
 // What every Shizu page shares: API calls (asking for the key when the server wants one),
 // server-sent events over POST, and rendering messages the way Discord shows them.
+// The pages run under a Content-Security-Policy without inline scripts or styles: styles are
+// set through the CSSOM (node.style), never as attributes. Links and sources are only http(s)
+// URLs or the server's /media/N (safeUrl); anything else is shown as text. The key's cookie is
+// set by the server (POST /api/login, HttpOnly): no script of the page reads or writes cookies.
 "use strict";
 
 const Shizu = (() => {
@@ -10,12 +14,29 @@ const Shizu = (() => {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props)) {
       if (key === "class") node.className = value;
+      else if (key === "style") Object.assign(node.style, value);
       else if (key === "html") node.innerHTML = value;
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else if (key === "dataset") Object.assign(node.dataset, value);
       else node.setAttribute(key, value);
     }
     for (const child of children) if (child != null) node.append(child);
+    return node;
+  }
+
+  // The only URLs a page links to or loads: http(s) with no space or control character, or /media/N.
+  const WEB_URL = /^https?:\/\/[^\s\x00-\x1f\x7f]+$/i;
+  function safeUrl(url) {
+    return typeof url === "string" && (WEB_URL.test(url) || /^\/media\/\d+$/.test(url)) ? url : null;
+  }
+  // Drops every link or source that safeUrl refuses, in HTML that came from the server.
+  function defuse(node) {
+    for (const link of node.querySelectorAll("[href]")) if (!safeUrl(link.getAttribute("href"))) link.removeAttribute("href");
+    for (const media of node.querySelectorAll("[src]")) if (!safeUrl(media.getAttribute("src"))) media.remove();
+    for (const bad of node.querySelectorAll("script, iframe, object, embed, form, base, meta, link, style")) bad.remove();
+    for (const child of node.querySelectorAll("*")) {
+      for (const {name} of [...child.attributes]) if (/^on/i.test(name) || name === "style") child.removeAttribute(name);
+    }
     return node;
   }
 
@@ -51,7 +72,7 @@ const Shizu = (() => {
     return COLOURS[hash % COLOURS.length];
   }
   function avatar(name, extra = "") {
-    return el("div", {class: `avatar ${extra}`.trim(), style: `background:${colour(name)}`}, (name.trim()[0] || "?").toUpperCase());
+    return el("div", {class: `avatar ${extra}`.trim(), style: {background: colour(name)}}, (name.trim()[0] || "?").toUpperCase());
   }
   function clock(date) {
     return date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
@@ -62,19 +83,21 @@ const Shizu = (() => {
 
   function media(item) {
     const box = el("div", {class: "media"});
-    if (item.show === "image" && item.src) {
-      const img = el("img", {src: item.src, alt: item.label, title: item.label, loading: "lazy"});
+    const src = safeUrl(item.src);
+    if (item.show === "image" && src) {
+      const img = el("img", {src, alt: item.label, title: item.label, loading: "lazy"});
       img.addEventListener("error", () => box.replaceChildren(card(item)));
-      box.append(el("a", {href: item.src, target: "_blank", rel: "noopener noreferrer"}, img));
-    } else if (item.show === "video" && item.src) {
-      box.append(el("video", {src: item.src, controls: "", preload: "metadata", title: item.label}));
+      box.append(el("a", {href: src, target: "_blank", rel: "noopener noreferrer"}, img));
+    } else if ((item.show === "video" || item.show === "audio") && src) {
+      box.append(el(item.show, {src, controls: "", preload: "metadata", title: item.label}));
     } else {
       box.append(card(item));
     }
     return box;
   }
   function card(item) {
-    const label = item.src ? el("a", {href: item.src, target: "_blank", rel: "noopener noreferrer"}, item.label) : el("span", {}, item.label);
+    const src = safeUrl(item.src);
+    const label = src ? el("a", {href: src, target: "_blank", rel: "noopener noreferrer"}, item.label) : el("span", {}, item.label);
     return el("div", {class: "card"}, el("span", {class: "kind"}, item.kind), label);
   }
 
@@ -86,7 +109,7 @@ const Shizu = (() => {
       const content = el("div", {class: "content"});
       if (first) {
         content.append(el("div", {class: "head"},
-          el("span", {class: "name", style: `color:${colour(author)}`}, author),
+          el("span", {class: "name", style: {color: colour(author)}}, author),
           bot ? el("span", {class: "tag-bot"}, "BOT") : null,
           el("span", {class: "time"}, clock(time))));
       }
@@ -121,20 +144,37 @@ const Shizu = (() => {
     return {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
   }
 
-  function askKey() {
+  // The key dialog: the key goes to POST /api/login, which sets the page's cookie (HttpOnly).
+  function askKey(rejected = false) {
     if (asking) return asking;
     asking = new Promise(resolve => {
       const input = el("input", {type: "password", placeholder: "API key", autocomplete: "current-password", id: "key"});
       const form = el("form", {}, input, el("button", {class: "button", type: "submit"}, "Unlock"));
-      const rejected = document.cookie.split("; ").some(c => c.startsWith("shizu_key="));
+      const wrong = el("p", {class: "wrong"}, "The server did not accept the key this browser had.");
+      wrong.hidden = !rejected;
       const veil = el("div", {class: "veil"}, el("div", {class: "dialog"},
         el("h2", {}, "This server needs a key"),
         el("p", {}, "Ask the person running Shizu for it. It stays in this browser (a cookie for this site only)."),
-        rejected ? el("p", {class: "wrong"}, "The server did not accept the key this browser had.") : null,
-        form));
-      form.addEventListener("submit", event => {
+        wrong, form));
+      form.addEventListener("submit", async event => {
         event.preventDefault();
-        document.cookie = `shizu_key=${encodeURIComponent(input.value.trim())}; path=/; max-age=31536000; SameSite=Strict`;
+        let answer;
+        try {
+          answer = await (await fetch("/api/login", post({key: input.value.trim()}))).json();
+        } catch (error) {
+          answer = {unlocked: false};
+        }
+        if (!answer.unlocked) {
+          wrong.textContent = "The server did not accept this key.";
+          wrong.hidden = false;
+          input.select();
+          return;
+        }
+        if (answer.secure && location.protocol !== "https:") {
+          wrong.textContent = "The key is right, but this server keeps it only over HTTPS: open the page through its https:// address.";
+          wrong.hidden = false;
+          return;
+        }
         veil.remove();
         asking = null;
         resolve();
@@ -143,6 +183,11 @@ const Shizu = (() => {
       input.focus();
     });
     return asking;
+  }
+  // Before a page asks the API anything: unlock it when the server needs a key this browser lacks.
+  async function unlock() {
+    const session = await (await fetch("/api/session")).json();
+    if (session.key_needed && !session.unlocked) await askKey(session.rejected);
   }
 
   // Server-sent events of a POST response: calls on(event, data) for each, in order.
@@ -186,11 +231,11 @@ const Shizu = (() => {
   // Run a page's script; what goes wrong is shown on the page.
   function run(main) {
     rail();
-    main().catch(error => document.querySelector(".main").append(el("p", {class: "notice"}, error.message)));
+    unlock().then(main).catch(error => document.querySelector(".main").append(el("p", {class: "notice"}, error.message)));
   }
 
   function stored(key, fallback) { return localStorage.getItem(`shizu.${key}`) ?? fallback; }
   function store(key, value) { localStorage.setItem(`shizu.${key}`, value); }
 
-  return {el, escape, markdown, avatar, colour, media, MessageList, api, json, post, events, stored, store, run};
+  return {el, escape, safeUrl, defuse, markdown, avatar, colour, media, MessageList, api, json, post, events, stored, store, run};
 })();
