@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tiny_model import save_tiny_model, smollm2_tokenizer
-
 from shizu.workspace import Workspace
+from tiny_model import save_tiny_model, smollm2_tokenizer
 
 
 def save_tiny_qwen2(folder: Path) -> Path:

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
+from clock import NOW
 from persona_helpers import chatml_tokenizer, completion_server, make_workspace, save_tiny_run
 from shizu.chat.layout import Place, Situation, Turn, render
-from shizu.cli import app
-from shizu.persona import terminal
 from shizu.chat.template import render_prompt
+from shizu.cli import app
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CAT = "https://tenor.com/view/cat-vibing-gif-12345678"
 
 
-@pytest.fixture()
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(terminal, "now", lambda: NOW)
-
-
-def test_chat_reads_messages_and_commands_from_stdin(tmp_path: Path, fixed_clock: None) -> None:
+def test_chat_reads_messages_and_commands_from_stdin(tmp_path: Path, terminal_clock: None) -> None:
     replies = [["hey!\nhow", " are u"], ["yo", "\nFriend: stop"], ["[gif: cat vibin]<|im_end|>"]]
     with completion_server(replies) as server:
         ws = make_workspace(tmp_path, generation={"server": server.url})
@@ -54,7 +46,7 @@ def test_chat_reads_messages_and_commands_from_stdin(tmp_path: Path, fixed_clock
     assert server.requests[2]["prompt"] == render_prompt(chatml_tokenizer(), render(general, later))
 
 
-def test_reset_starts_a_new_conversation(tmp_path: Path, fixed_clock: None) -> None:
+def test_reset_starts_a_new_conversation(tmp_path: Path, terminal_clock: None) -> None:
     with completion_server([["a"], ["b"]]) as server:
         ws = make_workspace(tmp_path, generation={"server": server.url})
         save_tiny_run(ws)

@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from persona_helpers import make_workspace
 from shizu.cli import app
-from shizu.errors import DiscordError
-from shizu.errors import PersonaError
+from shizu.errors import DiscordError, PersonaError
 
 
 def test_without_a_token_it_says_where_to_put_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

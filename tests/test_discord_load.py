@@ -19,9 +19,9 @@ import pytest
 from fake_discord import FakeDiscord, bot_config, running
 from fake_discord.load import busy_world, caught_up, collect, plan, retained_bytes, send
 from fake_discord.persona import scripted_persona
-from shizu.collection.log import ExchangeLog
 from shizu.frontends.discord.bot import DiscordBot
 from shizu.store import MessageStore
+from shizu.store.exchanges import ExchangeLog
 
 QUEUE = 8
 MAX_RETAINED = 256 * 1024

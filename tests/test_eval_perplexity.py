@@ -8,9 +8,9 @@ import math
 import pytest
 
 from persona_helpers import save_tiny_run
+from shizu.chat.template import IGNORE_INDEX, encode_for_training
 from shizu.eval.perplexity import TurnLoss, perplexity, score_systems
 from shizu.persona.run import run_weights
-from shizu.chat.template import IGNORE_INDEX, encode_for_training
 from shizu.train.encode import Example
 from shizu.workspace import Workspace
 

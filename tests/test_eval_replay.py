@@ -8,11 +8,11 @@ from pathlib import Path
 
 from persona_helpers import chatml_tokenizer
 from shizu.chat.layout import Place, Situation, system_prompt
+from shizu.chat.template import render_prompt
 from shizu.config import GenerationConfig
 from shizu.eval.heldout import read_heldout
 from shizu.eval.replay import replay
 from shizu.persona import Persona
-from shizu.chat.template import render_prompt
 
 STAMP = "2024-03-02T21:14:05Z"
 

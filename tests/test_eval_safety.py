@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 
+from clock import NOW
 from persona_helpers import chatml_tokenizer
 from shizu.chat.layout import Place
+from shizu.chat.media import MediaItem
 from shizu.config import GenerationConfig
 from shizu.eval.safety import CopyDetector, Flags, real_flags, reply_flags
 from shizu.persona import LiveMessage, Persona
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import Cleaner
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CAT = MediaItem("gif", "cat vibing", "https://tenor.com/view/cat-vibing-gif-12345678")
 CATALOGUE = MediaCatalogue([CAT])
 TRAINING = ["that one scene lives in my head rent free", "ngl\nwe should study together on call tonight"]

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from llamacpp_helpers import save_base, save_lora_run
 from persona_helpers import chatml_tokenizer
-
 from shizu.config import GenerationConfig
+from shizu.errors import ExportError, PersonaError
 from shizu.export.arch import read_arch, rope_permute
-from shizu.errors import ExportError
 from shizu.export.modelfile import chat_layout, modelfile
 from shizu.export.pipeline import base_gguf, export_gguf, gguf_files
-from shizu.errors import PersonaError
 from shizu.persona.run import run_weights
 from shizu.runs import Weights
 from shizu.workspace import Workspace

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from llamacpp_helpers import save_base, save_lora_run
 
+from llamacpp_helpers import save_base, save_lora_run
 from shizu.errors import ExportError
 from shizu.export.pipeline import export_merged
 from shizu.persona.run import run_weights

@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from real_exports import REAL_EXPORTS, needs_real
 from shizu.errors import IngestError
 from shizu.ingest import dce_json
 from shizu.ingest.base import SKIP_BAD_TIMESTAMP, SKIP_MALFORMED, SKIP_NO_AUTHOR, SKIP_NO_ID, FileReport
@@ -22,9 +23,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "dce"
 VERSIONS = FIXTURES / "versions"
 LAYOUT = FIXTURES / "layout"
 DAMAGED = FIXTURES / "damaged"
-REAL = Path(__file__).resolve().parents[1] / "shared" / "fixtures" / "real-exports" / "discord_dce"
-if not REAL.is_dir():  # the shared folder sits beside the checkout in the development setup
-    REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports" / "discord_dce"
+REAL = REAL_EXPORTS / "discord_dce"
 
 CHAT = "Part guild - Text Channels - chat [340000000000000010]"
 
@@ -378,7 +377,7 @@ def test_broken_header_and_non_exports(tmp_path: Path) -> None:
 # -- the real samples --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="real exports not available")
+@needs_real(REAL)
 def test_real_dcef_general_export() -> None:
     messages, report = read(REAL / "dcef_example_guild_general.json")
     assert len(messages) == 35 and not report.skipped
@@ -413,7 +412,7 @@ def test_real_dcef_general_export() -> None:
     assert messages[0].channel.kind == "guild-text" and messages[0].channel.guild_name == "Example guild"
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="real exports not available")
+@needs_real(REAL)
 def test_real_dcef_thread_export() -> None:
     messages, report = read(REAL / "dcef_example_guild_thread.json")
     assert len(messages) == 5 and report.warnings == [] and not report.skipped

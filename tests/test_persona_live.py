@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shizu.chat.layout import Place, Turn
+from shizu.chat.media import MediaItem
 from shizu.config import BuildConfig
 from shizu.persona.live import LiveMessage, context_turns, incoming_text, render_live, trim_to_budget
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 
 T0 = datetime(2024, 3, 2, 20, 0, tzinfo=UTC)
 CAT = MediaItem("gif", "cat vibing", "https://tenor.com/view/cat-vibing-gif-12345678")

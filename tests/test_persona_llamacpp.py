@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from llamacpp_helpers import save_base, save_lora_run
 
+from clock import NOW
+from llamacpp_helpers import save_base, save_lora_run
 from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
+from shizu.errors import PersonaError
 from shizu.export.pipeline import gguf_files
 from shizu.persona import LiveMessage, Persona
 from shizu.persona.backends.llamacpp import LlamaCppBackend
 from shizu.persona.backends.local import LocalBackend
-from shizu.errors import PersonaError
 from shizu.persona.run import run_weights
 from shizu.runs import Weights
 from shizu.workspace import Workspace
@@ -31,7 +31,6 @@ from shizu.workspace import Workspace
 pytestmark = pytest.mark.native  # loads llama.cpp: run in a child process (tests/native_isolation.py)
 needs_llama_cpp = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (extra `llamacpp`)")
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 CONVERSATIONS = [
     ([LiveMessage("Alice", "did you see the trailer", NOW), LiveMessage("Bob", "it looks so good", NOW)], Place(kind="guild-text", channel="general")),
     ([LiveMessage("Alice", "are you coming tonight?", NOW)], Place(kind="dm")),
@@ -187,8 +186,9 @@ def test_smollm2_gguf_with_exported_adapter_matches_peft(tmp_path: Path) -> None
     from llama_cpp import Llama
     from peft import PeftModel
     from safetensors.torch import load_file, save_file
-    from tiny_model import smollm2_dir
     from transformers import AutoModelForCausalLM
+
+    from tiny_model import smollm2_dir
 
     ws = Workspace.create(tmp_path / "ws", name="Mika", me=["1"])
     run = save_lora_run(ws, smollm2_dir(), r=8, lora_alpha=16)

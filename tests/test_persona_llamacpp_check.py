@@ -7,16 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from llamacpp_helpers import save_base, save_lora_run
 from typer.testing import CliRunner
 
+from llamacpp_helpers import save_base, save_lora_run
 from shizu.cli import app
+from shizu.errors import PersonaError
 from shizu.persona import Persona
 from shizu.persona.backends import llamacpp_check
 from shizu.persona.backends.llamacpp import LlamaCppBackend
 from shizu.persona.backends.llamacpp_check import cached_verdict, check, verdict_path
 from shizu.persona.backends.local import LocalBackend
-from shizu.errors import PersonaError
 from shizu.persona.run import run_weights
 from shizu.workspace import Workspace
 

@@ -6,10 +6,9 @@ the guard; the adapter must be applied, and ``--base-only`` must leave it out.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
+from clock import NOW
 from persona_helpers import make_workspace, save_tiny_run
 from shizu.chat.layout import Place
 from shizu.persona import LiveMessage, Persona, Reply
@@ -17,7 +16,6 @@ from shizu.persona.backends.local import LocalBackend
 from shizu.persona.guards import Guard, stop_strings
 from shizu.workspace import Workspace
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 HISTORY = [LiveMessage("Alice", "did you see the trailer", NOW), LiveMessage("Bob", "it looks so good", NOW)]
 PLACE = Place(kind="guild-text", channel="general")
 

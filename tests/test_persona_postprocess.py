@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from shizu.chat.media import MediaItem, MediaRef, link_ref
 from shizu.dataset.catalogue import Catalogue
-from shizu.chat.media import MediaRef, link_ref
 from shizu.errors import ShizuError
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import ZWSP, Cleaner, Cleanup, OutMessage, invented_links
 
 CAT = "https://tenor.com/view/cat-vibing-gif-12345678"

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from clock import NOW
 from persona_helpers import chatml_tokenizer, completion_server, make_workspace, save_tiny_run
 from shizu.chat.layout import Place, Situation, Turn, render
+from shizu.chat.template import render_prompt
 from shizu.config import GenerationConfig
 from shizu.errors import ShizuError
 from shizu.persona import LiveMessage, Persona
 from shizu.persona.backends.remote import RemoteBackend
-from shizu.chat.template import render_prompt
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 GENERAL = Place(kind="guild-text", channel="general", server="Cozy Corner")
 
 

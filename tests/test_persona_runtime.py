@@ -3,57 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from persona_helpers import chatml_tokenizer, make_workspace
+from clock import NOW
+from persona_helpers import ScriptedBackend, make_workspace
 from shizu.chat.layout import Place, Situation, Turn, render
-from shizu.config import BuildConfig, GenerationConfig
+from shizu.chat.media import MediaItem
+from shizu.chat.template import render_prompt
+from shizu.config import BuildConfig
 from shizu.errors import ShizuError
 from shizu.persona import Done, Draft, LiveMessage, Persona, Said, self_talk
-from shizu.persona.media import MediaCatalogue, MediaItem
+from shizu.persona.media import MediaCatalogue
 from shizu.persona.postprocess import Cleanup, OutMessage
 from shizu.persona.runtime import persona_name
-from shizu.chat.template import render_prompt
 
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 DM = Place(kind="dm")
 CAT = MediaItem("gif", "cat vibing", "https://tenor.com/view/cat-vibing-gif-12345678")
 HISTORY = [LiveMessage("Alice", "did you see the trailer", NOW), LiveMessage("Alice", "its so good", NOW)]
 
 
-class ScriptedBackend:
-    """Streams canned chunks; records each prompt, the stop strings and how many chunks were read."""
-
-    label = "scripted"
-
-    def __init__(self, *replies: Sequence[str]) -> None:
-        self.replies = [list(r) for r in replies]
-        self.prompts: list[str] = []
-        self.stops: list[list[str]] = []
-        self.read: list[int] = []
-        self.tokenizer = chatml_tokenizer()
-
-    def prepare(self) -> None:
-        pass
-
-    def stream(self, prompt: str, stop: Sequence[str], settings: GenerationConfig) -> Iterator[str]:
-        self.prompts.append(prompt)
-        self.stops.append(list(stop))
-        read = 0
-        try:
-            for chunk in self.replies.pop(0):
-                read += 1
-                yield chunk
-        finally:
-            self.read.append(read)
-
-
 def persona(*replies: Sequence[str]) -> tuple[Persona, ScriptedBackend]:
-    backend = ScriptedBackend(*replies)
+    backend = ScriptedBackend(replies)
     return Persona("Mika", backend, catalogue=MediaCatalogue([CAT])), backend
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from clock import NOW
 from persona_helpers import make_workspace
 from shizu.chat.layout import Place
 from shizu.persona import LiveMessage, Persona, self_talk
-
-NOW = datetime(2024, 3, 2, 21, 14, tzinfo=UTC)
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shizu.train.base_model import EMBEDDED_GGUF, SOURCE_FILE, cache_root, embedded_gguf, resolve_base
 from shizu.errors import TrainError
+from shizu.train.base_model import EMBEDDED_GGUF, SOURCE_FILE, cache_root, embedded_gguf, resolve_base
 from tiny_model import save_tiny_model, smollm2_dir
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from shizu.chat.template import IGNORE_INDEX, Encoded
 from shizu.dataset.reader import dataset_sha256, read_examples
-from shizu.train.encode import apply_cutoff, auto_cutoff
 from shizu.errors import TrainError
+from shizu.train.encode import apply_cutoff, auto_cutoff
 from tiny_model import conversation, row
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shizu.chat.template import IGNORE_INDEX, Encoded, encode_for_training
-from shizu.train.encode import Cutoff, Example
 from shizu.errors import TrainError
+from shizu.train.encode import Cutoff, Example
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
 from tiny_model import conversation, smollm2_tokenizer
 
