@@ -74,7 +74,7 @@ def test_unknown_export_and_unknown_me_are_user_errors(tmp_path: Path) -> None:
     assert isinstance(result.exception, DatasetError)
     assert result.exception.hint.splitlines()[1:] == [
         '  me = ["1"]   # Mika',
-        "The authors with the most messages in the store:",
-        "  1  Mika (mika)  2 messages",
-        "  2  Alice (alice)  2 messages",
+        "Who could be you (in the most DMs and group chats, then the most messages; `shizu stats` shows the same):",
+        "  1  Mika (mika)  2 messages, in 1 DM/group chat",
+        "  2  Alice (alice)  2 messages, in 1 DM/group chat",
     ]

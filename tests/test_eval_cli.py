@@ -206,3 +206,22 @@ def test_replies_can_come_from_llama_cpp(ws: Workspace, tmp_path: Path, monkeypa
     assert systems["tiny"]["model"].startswith("tiny + run 'tiny' (llama.cpp, ")
     assert systems["base"]["model"].startswith("tiny (base model, no adapter) (llama.cpp, ")
     assert systems["tiny"]["replies"] == 2 and systems["tiny"]["perplexity"] > 1  # perplexity stays with transformers
+
+
+def test_peoples_blind_test_answers_stand_beside_the_detector(ws: Workspace) -> None:
+    from shizu.store.blind import BlindTable
+
+    save_tiny_run(ws, "tiny")
+    table = BlindTable(ws.db_path)
+    for i, correct in enumerate((True, True, False)):
+        table.ask(f"q{i}", f"7:0:0#{i}", "tiny", real_first=True, voter="v", now_ms=1)
+        table.answer(f"q{i}", "a" if correct else "b", correct, now_ms=2)
+    table.ask("q9", "7:0:0#0", "other-model", real_first=True, voter="v", now_ms=1)
+    table.answer("q9", "a", True, now_ms=2)
+    code, out, _ = shizu("eval", "-w", str(ws.root), "--limit", "1", "--json", "--html", "--out", str(ws.root / "out"))
+    assert code == 0
+    human = json.loads(out)["human"]
+    assert list(human) == ["tiny"]  # only the systems evaluated
+    assert (human["tiny"]["answers"], human["tiny"]["picked_as_real"]) == (3, pytest.approx(1 / 3))
+    page = (ws.root / "out" / "report.html").read_text(encoding="utf-8")
+    assert "People's blind test" in page and "<td>tiny</td><td>3</td><td>33%" in page

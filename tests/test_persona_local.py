@@ -56,7 +56,7 @@ def test_a_trained_run_answers_through_the_full_interface(ws: Workspace) -> None
     assert reply.prompt.startswith("<|im_start|>system\nYou are Mika, chatting on Discord in #general with Alice and Bob.")
     assert reply.prompt.endswith("Alice: did you see the trailer\nBob: it looks so good<|im_end|>\n<|im_start|>assistant\n")
     assert reply.messages  # a random model still writes something
-    assert (reply.raw, reply.stop if reply.stop != "end" else None) == reference(ws, reply, adapter=True)
+    assert (reply.raw, reply.stop if reply.stop not in ("end", "token-limit") else None) == reference(ws, reply, adapter=True)
     assert mika.backend.label == f"base + adapter {ws.runs_dir / 'tiny'} (transformers, cpu)"
 
 
@@ -64,7 +64,7 @@ def test_base_only_leaves_the_adapter_out(ws: Workspace) -> None:
     tuned = Persona.load(ws).reply(HISTORY, PLACE, now=NOW)
     base = Persona.load(ws, base_only=True).reply(HISTORY, PLACE, now=NOW)
     assert base.prompt == tuned.prompt
-    assert (base.raw, base.stop if base.stop != "end" else None) == reference(ws, base, adapter=False)
+    assert (base.raw, base.stop if base.stop not in ("end", "token-limit") else None) == reference(ws, base, adapter=False)
     assert base.generated != tuned.generated
 
 

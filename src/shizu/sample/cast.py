@@ -153,6 +153,38 @@ def mika_line(rng: random.Random, text: str) -> str:
     return text
 
 
+def mika_line_subtle(rng: random.Random, text: str) -> str:
+    """Mika written to differ from her friends only statistically (``shizu sample --style subtle``).
+
+    Casing and punctuation like most people (sentence case kept most of the time, the final full
+    stop dropped about half the time), and a few habits a reader would hardly notice: "honestly"
+    and "tbh" more often than her friends, and now and then a 🙃. The easy sample's "unmistakable"
+    style makes every metric look good; this one tests whether a metric can tell at all.
+    """
+    for prefix in MIKA_PREFIXES:  # her topic lines are written in her easy voice: take its signatures out
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+    for suffix in MIKA_SUFFIXES:
+        text = text.removesuffix(suffix)
+    text = re.sub(r"\b(?:fr fr|bestie|ngl|lowkey|istg)\b ?", "", text).strip() or "ok"
+    text = text[:1].upper() + text[1:]
+    if rng.random() < 0.25:
+        text = text[:1].lower() + text[1:]
+    if rng.random() < 0.5:
+        text = text.rstrip(".")
+    r = rng.random()
+    if r < 0.08:
+        text = "honestly " + text[:1].lower() + text[1:]
+    elif r < 0.12:
+        text += " tbh"
+    if rng.random() < 0.06:
+        text += " 🙃"
+    return text
+
+
+PERSONA_STYLES = {"unmistakable": mika_line, "subtle": mika_line_subtle}  # how the persona writes, by sample style
+
+
 # -- friends ------------------------------------------------------------------------------------
 
 _I_RE = re.compile(r"\bi\b")

@@ -73,12 +73,13 @@ class SampleInfo:
 
 
 def write_sample(
-    out_dir: Path, *, messages: int = 3000, seed: int = 0, max_messages_per_file: int | None = None
+    out_dir: Path, *, messages: int = 3000, seed: int = 0, max_messages_per_file: int | None = None, style: str = "unmistakable"
 ) -> SampleInfo:
     """Write a sample DCE JSON export (``out_dir/export``) and data package (``out_dir/package``).
 
     ``messages`` is the exact number of messages in the export; ``max_messages_per_file``
-    partitions each channel into ``[part N]`` files like DCE's ``--partition``. Both folders must
+    partitions each channel into ``[part N]`` files like DCE's ``--partition``. ``style``: how Mika
+    writes (:data:`shizu.sample.cast.PERSONA_STYLES`: ``unmistakable``, the default, or ``subtle``). Both folders must
     be empty or absent (a :class:`ShizuError` otherwise), so files of an earlier sample never mix in.
     """
     if messages < MIN_MESSAGES:
@@ -94,7 +95,10 @@ def write_sample(
                 f"{folder} already holds files", hint="Pick an empty OUT_DIR, or pass --force to replace the sample."
             )
     export_dir.mkdir(parents=True, exist_ok=True)
+    if style not in cast.PERSONA_STYLES:
+        raise ValueError(f"style must be one of {', '.join(cast.PERSONA_STYLES)} (got {style!r})")
     state = _SampleState(random.Random(seed), export_dir, package_dir / "Messages", messages, max_messages_per_file)
+    state.mika_line = cast.PERSONA_STYLES[style]
     counts: dict[str, int] = {}
     for spec, quota in zip(cast.CHANNELS, _quotas(messages), strict=True):
         counts[spec.id] = _ChannelSim(state, spec).run(quota)
@@ -220,6 +224,7 @@ class _SampleState:
         self.media_files: list[Path] = []
         self.package_channels: list[ChannelSpec] = []
         self._pngs: list[bytes] | None = None
+        self.mika_line = cast.mika_line  # how the persona writes (the sample's style)
 
     def snowflake(self, ms: int) -> str:
         self.counter += 1
@@ -523,7 +528,7 @@ class _ChannelSim:
             lead = self._pick(topic.mika_react if rng.random() < 0.6 else MIKA_GENERIC, used, MIKA_GENERIC)
         lines = [lead] + [self._pick(topic.mika_more, used, MIKA_GENERIC) for _ in range(k - 1)]
         drafts: list[tuple[str, str | None, str | None]] = [
-            (cast.mika_line(rng, line.format_map(slots)), None, _picture(line, _MIKA_FILES)) for line in lines
+            (self.state.mika_line(rng, line.format_map(slots)), None, _picture(line, _MIKA_FILES)) for line in lines
         ]
         if rng.random() < (0.3 if topic.media_heavy else 0.12):
             url = rng.choice(cast.MIKA_GIFS)

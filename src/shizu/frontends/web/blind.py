@@ -29,15 +29,14 @@ import hashlib
 import json
 import random
 import secrets
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
 from shizu.eval.heldout import HeldOutTurn, read_heldout
-from shizu.store import MessageStore, to_ms
+from shizu.store import to_ms
+from shizu.store.blind import BlindTable
 from shizu.workspace import Workspace
 
 
@@ -88,18 +87,12 @@ class BlindTest:
         self.ws = ws
         self.rng = rng or random.SystemRandom()
         self.preparing: set[str] = set()  # voters whose next question is being prepared
+        self.table = BlindTable(ws.db_path)
 
     def make_room(self, voter: str) -> None:
         """Forget expired questions and ``voter``'s oldest open ones beyond the limit; raises
         :class:`Full` when another question cannot be stored now."""
-        with self._db() as db:
-            db.execute("DELETE FROM blind_questions WHERE answer IS NULL AND asked_ts < ?", (_now_ms() - OPEN_TTL_MS,))
-            db.execute(
-                "DELETE FROM blind_questions WHERE id IN (SELECT id FROM blind_questions WHERE voter = ? AND answer IS NULL"
-                " ORDER BY asked_ts DESC, id LIMIT -1 OFFSET ?)",
-                (voter, OPEN_PER_VOTER - 1),
-            )
-            open_now, stored = db.execute("SELECT coalesce(sum(answer IS NULL), 0), count(*) FROM blind_questions").fetchone()
+        open_now, stored = self.table.forget_stale(voter, _now_ms() - OPEN_TTL_MS, OPEN_PER_VOTER - 1)
         if open_now >= OPEN_TOTAL:
             raise Full(f"{open_now} blind-test questions are waiting for an answer, the most this server keeps; try again later")
         if stored >= STORED_TOTAL:
@@ -109,20 +102,14 @@ class BlindTest:
     def turns(self) -> list[HeldOutTurn]:
         """The held-out persona turns that answer someone (the message before them is not the persona's).
 
-        Raises :class:`shizu.eval.errors.EvalError` when ``val.jsonl`` is missing or empty.
+        Raises :class:`shizu.errors.EvalError` when ``val.jsonl`` is missing or empty.
         """
         _, turns = read_heldout(self.ws.dataset_dir / "val.jsonl", self.ws.config.build.timezone)
         return [turn for turn in turns if turn.history and not turn.history[-1].is_persona]
 
     def pick(self, model: str, voter: str, skip: Sequence[str] = ()) -> HeldOutTurn | None:
         """A random turn ``voter`` has not answered for ``model`` (any, once all are), not in ``skip``."""
-        with self._db() as db:
-            answered = {
-                row[0]
-                for row in db.execute(
-                    "SELECT example_id FROM blind_questions WHERE model = ? AND voter = ? AND answer IS NOT NULL", (model, voter)
-                )
-            }
+        answered = self.table.answered(model, voter)
         candidates = [t for t in self.turns if t.key not in skip]
         fresh = [t for t in candidates if t.key not in answered]
         pool = fresh or candidates
@@ -130,19 +117,10 @@ class BlindTest:
 
     def reply(self, turn: HeldOutTurn, model: str) -> str | None:
         """The model's reply to ``turn``'s context, if it was written already."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT raw FROM blind_replies WHERE example_id = ? AND model = ? AND context_sha = ?",
-                (turn.key, model, context_sha(turn)),
-            ).fetchone()
-        return None if row is None else str(row[0])
+        return self.table.reply(turn.key, model, context_sha(turn))
 
     def save_reply(self, turn: HeldOutTurn, model: str, raw: str) -> None:
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO blind_replies (example_id, model, context_sha, raw, created_ts) VALUES (?, ?, ?, ?, ?)",
-                (turn.key, model, context_sha(turn), raw, _now_ms()),
-            )
+        self.table.save_reply(turn.key, model, context_sha(turn), raw, _now_ms())
 
     def ask(self, turn: HeldOutTurn, model: str, voter: str) -> tuple[str, bool]:
         """Record a question about ``turn`` (within the limits, :meth:`make_room`); returns its id
@@ -150,43 +128,25 @@ class BlindTest:
         self.make_room(voter)
         question = secrets.token_urlsafe(16)
         real_first = self.rng.random() < 0.5
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO blind_questions (id, example_id, model, real_first, voter, asked_ts) VALUES (?, ?, ?, ?, ?, ?)",
-                (question, turn.key, model, int(real_first), voter, _now_ms()),
-            )
+        self.table.ask(question, turn.key, model, real_first, voter, _now_ms())
         return question, real_first
 
     def answer(self, question: str, choice: str) -> Answer:
         """Record that ``choice`` (``"a"``: the first reply, ``"b"``: the second) was picked as the real one."""
-        with self._db() as db:
-            row = db.execute("SELECT model, real_first, answer FROM blind_questions WHERE id = ?", (question,)).fetchone()
-            if row is None:
-                raise QuestionError("This question does not exist (the workspace database was reset?); take a new one")
-            if row[2] is not None:
-                raise QuestionError("This question was already answered; take a new one")
-            real_first = bool(row[1])
-            correct = (choice == "a") == real_first
-            db.execute(
-                "UPDATE blind_questions SET answer = ?, correct = ?, answered_ts = ? WHERE id = ?",
-                (choice, int(correct), _now_ms(), question),
-            )
-        return Answer(model=str(row[0]), correct=correct, real_first=real_first)
+        found = self.table.question(question)
+        if found is None:
+            raise QuestionError("This question does not exist (the workspace database was reset?); take a new one")
+        model, real_first, answered = found
+        if answered is not None:
+            raise QuestionError("This question was already answered; take a new one")
+        correct = (choice == "a") == real_first
+        self.table.answer(question, choice, correct, _now_ms())
+        return Answer(model=model, correct=correct, real_first=real_first)
 
     def score(self, model: str, voter: str | None = None) -> Score:
         """Answers about ``model`` so far: everyone's, or only ``voter``'s."""
-        sql = "SELECT count(*), coalesce(sum(correct), 0) FROM blind_questions WHERE model = ? AND answer IS NOT NULL"
-        args: tuple[str, ...] = (model,)
-        if voter is not None:
-            sql, args = sql + " AND voter = ?", (model, voter)
-        with self._db() as db:
-            answers, correct = db.execute(sql, args).fetchone()
-        return Score(answers=int(answers), correct=int(correct))
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with MessageStore(self.ws.db_path) as store, store.transaction() as db:
-            yield db
+        answers, correct = self.table.score(model, voter)
+        return Score(answers=answers, correct=correct)
 
 
 def context_sha(turn: HeldOutTurn) -> str:
