@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from real_exports import REAL_EXPORTS, needs_real
 from shizu.errors import IngestError, ShizuError
 from shizu.ingest.base import FileReport
 from shizu.ingest.pipeline import discover, importers, ingest_sources
@@ -25,8 +26,12 @@ BOB = FIXTURES / "WhatsApp Chat with Bob.txt"
 FAMILY = FIXTURES / "WhatsApp Chat - Family" / "_chat.txt"
 ANA = FIXTURES / "WhatsApp Chat with Ana.txt"
 JONAS = FIXTURES / "WhatsApp Chat mit Jonas.txt"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-exports" / "whatsapp"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="shared real-exports folder not present")
+REAL = REAL_EXPORTS / "whatsapp"
+# Every file: WhatsApp writes the phone's wall-clock time, with no zone.
+AS_UTC = (
+    "the times in this chat have no time zone; they were read as UTC"
+    " (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)"
+)
 
 
 def read(path: Path | Source) -> tuple[list[Message], FileReport]:
@@ -99,7 +104,12 @@ def test_android_us_export() -> None:
         (utc(2023, 1, 13, 8, 0), "wa:system", "system", "Missed voice call"),  # 1/13: month first
     ]
     assert [m.is_system for m in messages] == [True] + [False] * 10 + [True]
-    assert report.skipped == Counter() and report.warnings == [] and report.accounts == []
+    assert report.skipped == Counter() and report.accounts == []
+    assert report.warnings == [
+        "line 6 looks like a message header but it is written in another layout than the file's messages"
+        " (a pasted message?); it was kept as text of the message before it",
+        AS_UTC,
+    ]
     assert {(m.channel.name, m.channel.kind, m.platform) for m in messages} == {("Bob", "dm", "whatsapp")}
     assert messages[1].author.display_name == "Bob" and messages[2].author.display_name == "Mika Sato"
 
@@ -143,7 +153,7 @@ def test_ios_group_export() -> None:
         (utc(2024, 2, 13, 20, 0), "wa:Dad", "message", "see you all"),
         (utc(2024, 2, 1, 7, 0), "wa:Mum", "deleted", ""),  # out of order in the file: kept where it is
     ]
-    assert report.skipped == Counter() and report.warnings == []
+    assert report.skipped == Counter() and report.warnings == [AS_UTC]
     assert {(m.channel.name, m.channel.kind) for m in messages} == {("Family", "group")}
     assert messages[10].author.display_name == "+1 555-010-0199"  # U+202A / U+202C removed
 
@@ -166,7 +176,7 @@ def test_zipped_ios_export_is_the_same_chat(tmp_path: Path) -> None:
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(FAMILY, "_chat.txt")
         zf.write(FAMILY.parent / "00000042-PHOTO-2024-02-03-18-03-30.jpg", "00000042-PHOTO-2024-02-03-18-03-30.jpg")
-    found, ignored = discover([archive])
+    found, ignored, _ = discover([archive])
     assert [(s.member, imp.format) for s, imp in found] == [("_chat.txt", "whatsapp-txt")]
     assert [s.member for s in ignored] == ["00000042-PHOTO-2024-02-03-18-03-30.jpg"]
     zipped, report = read(found[0][0])
@@ -174,6 +184,7 @@ def test_zipped_ios_export_is_the_same_chat(tmp_path: Path) -> None:
     assert [m.id for m in zipped] == [m.id for m in unzipped]
     assert zipped[4].attachments == (Attachment(url="", filename="00000042-PHOTO-2024-02-03-18-03-30.jpg"),)
     assert report.warnings == [
+        AS_UTC,
         "1 attached files named in the chat are not next to it"
         " (unzip the export and keep its files beside the .txt to use them)"
     ]
@@ -261,11 +272,24 @@ def test_system_lines_with_and_without_an_author(tmp_path: Path) -> None:
     assert {(m.channel.name, m.channel.kind) for m in messages} == {("Pokemon: Go", "group")}
 
 
+def test_an_old_group_notice_under_the_group_name(tmp_path: Path) -> None:
+    """Old Android exports: the group's notice with the group's name as author, and no U+200E."""
+    text = (
+        "15.04.16, 15:04 - Laufgruppe: Nachrichten an diese Gruppe sind jetzt mit Ende-zu-Ende-Verschlüsselung"
+        " geschützt. Tippe für mehr Infos.\n"
+        "15.04.16, 15:05 - Ana: hallo\n"
+        "15.04.16, 15:06 - Mika: hi\n"
+    )
+    messages, _ = read(write(tmp_path, text, "chat.txt"))
+    assert [(m.author.id, m.is_system) for m in messages] == [("wa:system", True), ("wa:Ana", False), ("wa:Mika", False)]
+    assert {(m.channel.name, m.channel.kind) for m in messages} == {("Laufgruppe", "group")}
+
+
 def test_lines_before_the_first_header_are_counted(tmp_path: Path) -> None:
     messages, report = read(write(tmp_path, "garbage\n\n12/9/20, 23:55 - a: m\n"))
     assert rows(messages) == [(utc(2020, 9, 12, 23, 55), "wa:a", "message", "m")]
     assert report.skipped == Counter({"malformed": 1})
-    assert report.warnings == ["1 lines before the first message were skipped"]
+    assert report.warnings == ["1 lines before the first message were skipped", AS_UTC]
 
 
 # -- names and ids -------------------------------------------------------------------------------
@@ -307,23 +331,24 @@ def test_a_longer_export_adds_only_the_new_messages(tmp_path: Path) -> None:
 
 
 def test_reimport_through_the_pipeline_adds_nothing(tmp_path: Path) -> None:
-    found, ignored = discover([FIXTURES])
+    found, ignored, _ = discover([FIXTURES])
     assert sorted((s.filename, imp.format) for s, imp in found) == [
         ("WhatsApp Chat mit Jonas.txt", "whatsapp-txt"),
         ("WhatsApp Chat with Ana.txt", "whatsapp-txt"),
         ("WhatsApp Chat with Bob.txt", "whatsapp-txt"),
         ("_chat.txt", "whatsapp-txt"),
+        ("_chat.txt", "whatsapp-txt"),  # WhatsApp Chat - Lauftreff (test_ingest_whatsapp_ios.py)
     ]
     assert sorted(s.filename for s in ignored) == ["00000042-PHOTO-2024-02-03-18-03-30.jpg", "IMG-20230106-WA0001.jpg"]
     with MessageStore(tmp_path / "shizu.db") as store:
         first = ingest_sources(store, found)
         again = ingest_sources(store, found)
-        assert [r.error for r in first + again] == [None] * 8
-        assert sum(r.counts.new for r in first) == 32 == store.count()
+        assert [r.error for r in first + again] == [None] * 10
+        assert sum(r.counts.new for r in first) == 55 == store.count()
         assert sum(r.counts.new for r in again) == 0
         assert store.account_ids() == []
         stored = list(store.iter_messages())
-    assert Counter(m.platform for m in stored) == Counter({"whatsapp": 32})
+    assert Counter(m.platform for m in stored) == Counter({"whatsapp": 55})
 
 
 # -- damaged input -------------------------------------------------------------------------------
@@ -369,10 +394,10 @@ def test_any_damage_is_a_shizu_error_or_messages(data: st.DataObject) -> None:
 # -- the real samples ----------------------------------------------------------------------------
 
 
-@needs_real
+@needs_real(REAL)
 def test_real_android_group() -> None:
     messages, report = read(REAL / "android_chat_analytics_4A_11M.txt")
-    assert len(messages) == 14 and report.skipped == Counter() and report.warnings == []
+    assert len(messages) == 14 and report.skipped == Counter() and report.warnings == [AS_UTC]
     assert Counter(m.author.id for m in messages) == Counter(
         {"wa:system": 3, "wa:Alice": 3, "wa:Bob": 2, "wa:Eve": 2, "wa:Mallory": 2, "wa:Trent": 2}
     )
@@ -387,10 +412,10 @@ def test_real_android_group() -> None:
     assert {(m.channel.name, m.channel.kind) for m in messages} == {("Some cool group chat", "group")}
 
 
-@needs_real
+@needs_real(REAL)
 def test_real_ios_group() -> None:
     messages, report = read(REAL / "ios_sodascience__chat.txt")
-    assert len(messages) == 10 and report.skipped == Counter() and report.warnings == []
+    assert len(messages) == 10 and report.skipped == Counter() and report.warnings == [AS_UTC]
     assert [m.is_system for m in messages] == [True] + [False] * 9
     assert messages[5].content == "Location: https://maps.google.com/?q=52.089451,5.108469"  # LRM removed
     assert messages[6].content.startswith("I’m about to generate")

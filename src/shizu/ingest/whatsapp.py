@@ -8,37 +8,49 @@ importer does:
   ``[16/03/2022, 15:20:25] Bob: hi`` and the rarer layouts other locales produce
   (``13.6.2018 klo 21.25.15 - ``, ``13. 6. 2018. 21:25:15 ``...); any other line continues the
   previous message. Direction marks and BOM (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069,
-  U+FEFF) are removed and U+00A0 / U+202F / U+2007 spaces become plain spaces, in headers and in
-  text alike. A file is written with one header layout, so only lines in the file's most common
-  layout count as headers: a pasted line that looks like a header in another layout stays text.
+  U+FEFF) are removed from the stored text and U+00A0 / U+202F / U+2007 spaces become plain
+  spaces; where iOS put U+200E is noted first (it marks notices). A file is written with one
+  header layout, so only lines in the file's most common layout count as headers: a pasted line
+  that looks like a header in another layout stays text. Every line that looks like a header but
+  does not start a message (impossible time or date, another layout) is named by line number in
+  a warning.
 * **Dates.** Day/month order is inferred from the whole file: the order under which every date is
   valid and consecutive messages are closest in time wins; a tie (every day <= 12 and no time
   signal) falls back to month-first for ``/`` dates with an ``AM``/``PM`` clock (US English) and
   day-first otherwise (``p. m.``, ``am``, 24-hour clocks, ``.`` and ``-`` dates). Two-digit
   years are 20yy; a four-digit component is the year wherever it stands. 12-hour clocks accept
-  ``PM``, ``pm``, ``p.m.``, ``p. m.``. A header whose date or time is invalid under that reading is
-  text.
-* **Time zone.** Headers are the phone's local time and say nothing of its zone: they are stored
-  as if they were UTC. Lines may be out of chronological order; messages that share a header time
-  get 1 ms steps in file order, so sorting by time keeps the file's order.
+  ``PM``, ``pm``, ``p.m.``, ``p. m.``, and hours 1-12 or 0-11 (``00:08 a. m.``). A header whose
+  date or time is invalid under that reading is text.
+* **Time zone.** Headers are the phone's local time and say nothing of its zone: they are read in
+  ``[ingest] timezone`` (:meth:`FileReport.naive_time`, UTC when unset), with one warning per
+  file. Lines may be out of chronological order; messages that share a header time get 1 ms
+  steps in file order, so sorting by time keeps the file's order.
 * **Authors and "me".** Authors are names as saved on the exporting phone (or phone numbers); the
-  author id is ``wa:`` + the name (NFKC, whitespace runs as ``_``), or ``wa:+<digits>`` for a phone
-  number. WhatsApp exports carry no account id, so nothing is added to
-  :attr:`FileReport.accounts`: set ``[persona] me`` to the ``wa:`` id that ``shizu stats`` lists.
-* **System lines** (``is_system``, author ``wa:system``): lines without ``Name:``, known notices
-  (end-to-end encryption, missed calls, security codes) even when WhatsApp prefixes them with the
-  group's name, and group events whose text may contain a colon (``created group "a: b"``).
-* **Content.** Localised media placeholders (``<Media omitted>``, iOS ``image omitted``...)
-  become media with no file; ``IMG-... (file attached)``, ``<attached: NAME>`` and
-  ``NAME <attached>`` become attachments (a ``file://`` URL and ``local_path`` when the file lies
-  next to the text file on disk, not inside a zip), with any caption as the text. Deleted messages
-  keep ``kind="deleted"`` and no text, ``<This message was edited>`` is removed (``kind="edited"``).
+  author id is ``wa:`` + the name (NFKC, whitespace runs as ``_``, without iOS's ``~ `` before
+  names that are not contacts), or ``wa:+<digits>`` for a phone number however its digits are
+  separated (any Unicode dash or space, parentheses). WhatsApp exports carry no account id, so
+  nothing is added to :attr:`FileReport.accounts`: set ``[persona] me`` to the ``wa:`` id that
+  ``shizu stats`` lists.
+* **System lines** (``is_system``, author ``wa:system``): lines without ``Name:``; known notices
+  (end-to-end encryption, missed calls, security codes) even after a name; group and chat events
+  (created, added, left, joined, subject, icon, description, admins, disappearing messages...)
+  after a name only when iOS marked the text with U+200E, and a quoted subject may contain a
+  colon (``created group "a: b"``). A name that WhatsApp uses only for such notices (the group's
+  name) is never a person. The phrases of every supported language are in
+  :mod:`shizu.ingest.whatsapp_locales`.
+* **Content.** Localised media placeholders (``<Media omitted>``, iOS ``image omitted``,
+  ``Bild weggelassen``...) become media with no file; ``IMG-... (file attached)``,
+  ``<attached: NAME>`` (localised) and ``NAME <attached>`` become attachments (a ``file://`` URL
+  and ``local_path`` when the file lies next to the text file on disk, not inside a zip), with
+  any caption as the text. Deleted messages keep ``kind="deleted"`` and no text,
+  ``<This message was edited>`` (localised) is removed (``kind="edited"``).
 * **Chat and ids.** One chat per file: its name comes from the file name (``WhatsApp Chat with
   X``, localised, or the zip / folder holding ``_chat.txt``), else from the group subject. The
   channel id is ``wa:`` + a hash of that name (of the first line when there is none); a message id
-  hashes the channel, header time, author, text and how often that same message occurred before
-  in the file, so importing the same or a longer export again adds nothing twice. A chat with more
-  than two authors or with group events is a ``group``, otherwise a ``dm``.
+  hashes the channel, header time as written (not the zone it is read in), author, text and how
+  often that same message occurred before in the file, so importing the same or a longer export
+  again adds nothing twice. A chat with more than two authors or with group events is a
+  ``group``, otherwise a ``dm``.
 """
 
 from __future__ import annotations
@@ -46,8 +58,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -58,12 +70,14 @@ from shizu.chat.media import LOCAL_OUTSIDE
 from shizu.errors import IngestError
 from shizu.ingest.base import QUALITY_FULL_EXPORT, SKIP_MALFORMED, SKIP_NO_AUTHOR, FileReport, read_whole
 from shizu.ingest.source import Source
+from shizu.ingest.whatsapp_locales import KINDS, LOCALES, OTHER_MEDIA_OMITTED
 from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
 
-_CLEAN = str.maketrans(
-    {**dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")),
-     0x00A0: " ", 0x202F: " ", 0x2007: " "}
-)
+LRM = "\u200e"  # LEFT-TO-RIGHT MARK: iOS starts notices, media and deleted markers with it
+_MARKS = "\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+_SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " "}
+_CLEAN = str.maketrans({**dict.fromkeys(map(ord, LRM + _MARKS)), **_SPACES})
+_CLEAN_KEEP_LRM = str.maketrans({**dict.fromkeys(map(ord, _MARKS)), **_SPACES})
 
 _HEADER = re.compile(
     r"""(?P<open>\[)?
@@ -77,95 +91,97 @@ _HEADER = re.compile(
 )
 _AUTHOR = re.compile(r"(?P<name>[^\n]+?):(?: |(?=\n)|$)(?P<body>.*)", re.S)
 
-# Notices WhatsApp writes itself, sometimes with the group's name as the author.
-_NOTICE = re.compile(
-    r"(?:Messages and calls are end-to-end encrypted"
-    r"|Messages (?:you send )?to this (?:group|chat)(?: and calls)? are now secured with end-to-end encryption"
-    r"|Los mensajes y las llamadas están cifrados de extremo a extremo"
-    r"|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt"
-    r"|Les messages et les appels sont chiffrés de bout en bout"
-    r"|I messaggi e le chiamate sono crittografati end-to-end"
-    r"|As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta"
-    r"|Missed (?:group )?(?:voice|video) call"
-    r"|Your security code with .+ changed"
-    r"|This chat is with a business account"
-    r"|Disappearing messages were turned (?:on|off))",
+
+# -- the phrase tables of whatsapp_locales, compiled -----------------------------------------------
+
+_OPEN_QUOTE = "\"“”„«‹"
+_CLOSE_QUOTE = "\"“”»›"
+_QUOTED = f"[{_OPEN_QUOTE}][^\\n]*?[{_CLOSE_QUOTE}]"
+_SUBJECT_CAPTURE = f"[{_OPEN_QUOTE}](?P<subject>[^\\n]*)[{_CLOSE_QUOTE}]"
+_QUOTE_CHARS = re.compile(f"[{_OPEN_QUOTE}{_CLOSE_QUOTE}]")
+_ANY_NAME = r"[^\n]+?"
+_NAME_WITHOUT_COLON = r"[^:\n]+?"
+_TOKEN = re.compile(r"(\{name\}|\{q\}|\{subject\}|\{rest\}|\[[^\[\]]*\])")
+
+
+def _template(text: str, name: str = _ANY_NAME, capture: bool = False) -> str:
+    """A regular expression for one template of :mod:`shizu.ingest.whatsapp_locales`."""
+    out = []
+    for token in _TOKEN.split(text):
+        if token == "{name}":
+            out.append(name)
+        elif token == "{q}" or (token == "{subject}" and not capture):
+            out.append(_QUOTED)
+        elif token == "{subject}":
+            out.append(_SUBJECT_CAPTURE)
+        elif token == "{rest}":
+            out.append(r"[^\n]*")
+        elif token.startswith("[") and token.endswith("]") and len(token) > 1:
+            out.append("(?:" + "|".join(_template(alt, name, capture) for alt in token[1:-1].split("|")) + ")")
+        elif token:
+            out.append(re.escape(token).replace("'", "['’]"))
+    return "".join(out)
+
+
+def _any_of(templates: Iterable[str], name: str = _ANY_NAME) -> re.Pattern[str]:
+    """One case-insensitive pattern for all ``templates`` (use ``fullmatch``)."""
+    unique = dict.fromkeys(templates)
+    return re.compile("(?:" + "|".join(_template(t, name) for t in unique) + ")", re.I)
+
+
+def _phrases(attr: str) -> list[str]:
+    return [phrase for locale in LOCALES for phrase in getattr(locale, attr)]
+
+
+def _words(phrases: Iterable[str]) -> str:
+    """An alternation of literal phrases, longest first."""
+    return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+_GROUP_TEMPLATES = _phrases("group_events")
+# Notices WhatsApp writes itself, sometimes with the group's (or the contact's) name as the author.
+_NOTICE = _any_of(
+    [f"{p}{{rest}}" for p in _phrases("encrypted")] + [f"{p}[.|]" for p in _phrases("calls")] + _phrases("notices")
+)
+# Changes to a chat or group: notices only when WhatsApp marked them (no author, or iOS's U+200E).
+_EVENT = _any_of([f"{p}{{rest}}" for p in _phrases("calls")] + _phrases("chat_events") + _GROUP_TEMPLATES)
+_GROUP_EVENT = _any_of(_GROUP_TEMPLATES)
+# Group events with a quoted subject, matched before "Name: text" since a subject may hold a colon.
+_QUOTED_EVENT = _any_of((t for t in _GROUP_TEMPLATES if "{q}" in t or "{subject}" in t), _NAME_WITHOUT_COLON)
+_SUBJECTS = tuple(re.compile(_template(t, capture=True), re.I) for t in dict.fromkeys(_GROUP_TEMPLATES) if "{subject}" in t)
+# No event's line is longer (names and subjects are short); templates with two names take time
+# quadratic in the length, so longer lines are never tested against them.
+_LONGEST_EVENT = 500
+
+_OMITTED_MEDIA = frozenset(p.casefold() for p in (*_phrases("media_omitted"), *OTHER_MEDIA_OMITTED))
+# iOS names the kind: "image omitted", "Bild weggelassen", "Report.pdf • 3 pages document omitted".
+_OMITTED_KIND = {
+    phrase.casefold(): kind for locale in LOCALES for kind in KINDS for phrase in locale.omitted.get(kind, ())
+}
+_OMITTED_DOCUMENT = re.compile(
+    rf"(?P<name>[^\n•]+?) •(?: [^\n]*?)? (?:{_words(p for loc in LOCALES for p in loc.omitted.get('document', ()))})",
     re.I,
 )
-# Group events; the quoted ones are matched before "Name: text" since a subject may hold a colon.
-_QUOTED_EVENT = re.compile(
-    r'[^:\n]+ (?:created group ".*"|changed the subject (?:from ".*" )?to ".*"'
-    r'|changed the group name from ".*" to ".*")',
-    re.S,
-)
-_GROUP_EVENT = re.compile(
-    r"(?:.+ (?:created group|created this group|added|removed|left$|joined using this group's invite link"
-    r"|changed the subject|changed this group's icon|deleted this group's icon|changed the group description)"
-    r"|You were added|Messages (?:you send )?to this group)",
-)
-_SUBJECT = re.compile(
-    r'.+ (?:created group|changed the subject (?:from ".*" )?to|changed the group name from ".*" to) "(.*)"$', re.S
-)
-
-_OMITTED_MEDIA = frozenset(
-    p.casefold()
-    for p in (
-        "<Media omitted>", "<media weggelaat>", "<تم استبعاد الوسائط>", "<media buraxıldı>", "<Media çıxarılmışdır>",
-        "<Без файл>", "<fitxers multimèdia omesos>", "<Mitjans omesos>", "<média vynechány>", "<medier udeladt>",
-        "<Mediefil udeladt>", "<medien ausgeschlossen>", "<Medien weggelassen>", "<αρχείο παραλήφθηκε>",
-        "<Εξαίρεση πολυμέσων>", "<multimedia omitido>", "<Archivo omitido>", "<meedia välja jäetud>",
-        "<Meedia ära jäetud>", "<رسانه حذف شد>", "<media jätettiin pois>", "<Media jätetty pois>", "<médias omis>",
-        "<Fichier omis>", "<मीडिया के बिना>", "<medijski zapis izostavljen>", "<média elhagyva>",
-        "<Hiányzó médiafájl>", "<media tidak disertakan>", "<media omessi>", "<Media omesso>", "<המדיה לא נכללה>",
-        "<מדיה הושמטה>", "<メディアなし>", "<メディアは含まれていません>", "<미디어 파일 제외됨>",
-        "<미디어 파일을 생략한 대화내용>", "<medija praleista>", "<nav iekļauta multivide>", "<Bez multivides>",
-        "<media dikecualikan>", "<media utelatt>", "<Uten vedlegg>", "<media weggelaten>", "<pominięto multimedia>",
-        "<pliki pominięto>", "<ficheiro não revelado>", "<Mídia omitida>", "<conținut media omis>",
-        "<без медиафайлов>", "<Файл пропущен>", "<Médiá vynechané>", "<datoteke izpuščene>", "<media utelämnat>",
-        "<Media har utelämnats>", "<ไฟล์สื่อถูกลบ>", "<medya dahil edilmedi>", "<Medya atlanmış>",
-        "<медіа пропущено>", "<bỏ qua tệp phương tiện>", "<忽略多媒體檔>", "<省略多媒体文件>",
-    )
-)
-# iOS names the kind: "image omitted", "Report.pdf • 3 pages document omitted" (English and Spanish).
-_OMITTED_KIND = re.compile(
-    r"<?(?P<kind>image|video|audio|sticker|GIF|document|imagen|documento) (?:omitted|omitida|omitido)>?", re.I
-)
-_OMITTED_DOCUMENT = re.compile(r"(?P<name>[^\n•]+?) • [^\n]*? (?:document omitted|documento omitido)", re.I)
 _FILE_ATTACHED = re.compile(
-    r"(?P<name>[^\n]+?\.\w{1,5}) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|file allegato"
-    r"|arquivo anexado|bestand bijgevoegd|файл добавлен)\)(?:\n(?P<caption>.*))?",
-    re.S | re.I,
+    rf"(?P<name>[^\n]+?\.\w{{1,5}}) \((?:{_words(_phrases('file_attached'))})\)(?:\n(?P<caption>.*))?", re.S | re.I
 )
 _IOS_ATTACHED = re.compile(
-    r"(?:<attached: ?(?P<a>[^>\n]+?) ?>|(?P<b>[^\s<>]+) <attached>)(?:\s+(?P<caption>.*))?", re.S
+    rf"(?:<(?:{_words(_phrases('attached'))}) ?: ?(?P<a>[^>\n]+?) ?>|(?P<b>[^\s<>]+) <attached>)(?:\s+(?P<caption>.*))?",
+    re.S | re.I,
 )
-_DELETED = frozenset(
-    t.casefold()
-    for t in (
-        "This message was deleted", "You deleted this message", "Diese Nachricht wurde gelöscht",
-        "Du hast diese Nachricht gelöscht", "Se eliminó este mensaje", "Eliminaste este mensaje",
-        "Ce message a été supprimé", "Vous avez supprimé ce message", "Questo messaggio è stato eliminato",
-        "Hai eliminato questo messaggio", "Esta mensagem foi apagada", "Você apagou esta mensagem",
-        "Dit bericht is verwijderd", "Je hebt dit bericht verwijderd",
-    )
-)
-_EDITED = re.compile(
-    r"\s*<(?:This message was edited|Diese Nachricht wurde bearbeitet|Se editó este mensaje\.?"
-    r"|Ce message a été modifié|Questo messaggio è stato modificato|Mensagem editada)>$",
-    re.I,
-)
-_PENDING = re.compile(r"Waiting for this message\b.*", re.I | re.S)
-_PHONE = re.compile(r"\+?[\d\s\-().]{6,}")
+_DELETED = re.compile(f"(?:{'|'.join(_template(t) for t in dict.fromkeys(_phrases('deleted')))})\\.?", re.I)
+_EDITED = re.compile(rf"\s*<(?:{_words(_phrases('edited'))})\.?>$", re.I)
+_PENDING = re.compile(f"(?:{'|'.join(_template(t) for t in _phrases('pending'))})(?:\\n.*)?", re.I | re.S)
+_PHONE = re.compile(r"\+?[\d\s().\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]{6,}")
+_TILDE = re.compile(r"~\s*(?=\S)")  # iOS: "~ Lucas", a profile name not saved as a contact
 
 # "WhatsApp Chat with X.txt" in the languages WhatsApp uses (also with "_" for spaces).
 _NAME_PREFIXES = tuple(
-    p.casefold()
-    for base in (
-        "WhatsApp Chat with ", "WhatsApp Chat - ", "Chat de WhatsApp con ", "Чат WhatsApp с ", "Chat WhatsApp con ",
-        "Conversa no WhatsApp com ", "Conversa do WhatsApp com ", "WhatsApp Chat mit ", "Discussion WhatsApp avec ",
-        "WhatsApp-chat met ",
+    dict.fromkeys(
+        p.casefold()
+        for base in _phrases("chat_prefixes")
+        for p in (base, base.replace(" ", "_"))
     )
-    for p in (base, base.replace(" ", "_"))
 )
 
 SYSTEM_AUTHOR = Author(id="wa:system", display_name="WhatsApp")
@@ -180,20 +196,34 @@ class _Header:
     minute: int
     second: int
     pm: bool | None  # None: 24-hour clock
-    rest: str
+    rest: str  # the text after the header, invisible characters removed
+    marked: str  # the same text with its U+200E marks kept
     raw: str
+    lrm_first: bool  # the line itself starts with U+200E (iOS, before the "[")
 
 
 @dataclass(slots=True)
 class _Record:
     header: _Header
-    ts: datetime
+    ts: datetime  # the header's wall-clock time, naive (the phone's zone is unknown)
     lines: list[str] = field(default_factory=list)  # continuation lines
 
     @property
     def text(self) -> str:
         """Everything after the header, without trailing blank lines (the file's end has one or none)."""
         return "\n".join([self.header.rest, *self.lines]).rstrip()
+
+
+class _Line(NamedTuple):
+    """One record read: who wrote it, its text, and whether WhatsApp wrote it."""
+
+    name: str  # the author as written ("" for none); for a notice, the group or member it names
+    body: str
+    system: bool
+    marked: bool = False  # iOS put U+200E before the text (notices, media, deleted messages)
+    content: bool = False  # a media, deleted or edited marker, a link, several lines: a person's message
+    group_event: bool = False
+    subject: str | None = None
 
 
 class WhatsAppImporter:
@@ -250,38 +280,66 @@ def _layout(m: re.Match) -> _Layout:
 
 
 def _time_ok(m: re.Match) -> bool:
+    """A valid time; 12-hour clocks count 1-12 or, in some locales, 0-11 ("00:08 a. m.")."""
     hour, minute, second = int(m["h"]), int(m["mi"]), int(m["s"] or 0)
-    low, high = (1, 12) if m["ampm"] else (0, 23)
-    return low <= hour <= high and minute <= 59 and second <= 59
+    return hour <= (12 if m["ampm"] else 23) and minute <= 59 and second <= 59
+
+
+def _after(marked: str, n: int) -> str:
+    """``marked`` after its first ``n`` characters that are not U+200E (the marks right after stay)."""
+    if LRM not in marked:
+        return marked[n:]
+    end = n  # the shortest prefix holding n other characters: never overshot, since each adds one
+    while (missing := n - (end - marked.count(LRM, 0, end))) > 0 and end < len(marked):
+        end += missing
+    return marked[end:]
+
+
+# Why a line that looks like a header does not start a message (the warning's wording).
+_BAD_TIME = "its time does not exist"
+_BAD_DATE = "its date does not exist in the day/month order the rest of the file uses"
+_BAD_LAYOUT = "it is written in another layout than the file's messages (a pasted message?)"
 
 
 def _records(lines: list[str], source: Source, report: FileReport) -> list[_Record]:
     """Split the file into messages: header lines in the file's layout start one, others continue it."""
-    cleaned = [line.removesuffix("\r").translate(_CLEAN) for line in lines]
+    kept = [line.removesuffix("\r").translate(_CLEAN_KEEP_LRM) for line in lines]
+    cleaned = [line.replace(LRM, "") for line in kept]
     matches: dict[int, tuple[re.Match, _Layout]] = {}
     layouts: Counter[_Layout] = Counter()
+    bad: dict[str, list[int]] = defaultdict(list)  # reason -> 0-based line indexes
     for i, line in enumerate(cleaned):
         m = _HEADER.match(line)
-        if m and _time_ok(m):
-            layout = _layout(m)
-            matches[i] = (m, layout)
-            layouts[layout] += 1
+        if m is None:
+            continue
+        if not _time_ok(m):
+            bad[_BAD_TIME].append(i)
+            continue
+        layout = _layout(m)
+        matches[i] = (m, layout)
+        layouts[layout] += 1
     common = layouts.most_common(1)[0][0] if layouts else None
-    headers = [
-        _Header(
-            line=i, parts=(m["d1"], m["d2"], m["d3"]), hour=int(m["h"]), minute=int(m["mi"]),
-            second=int(m["s"] or 0), pm=None if m["half"] is None else m["half"] in "pP", rest=cleaned[i][m.end():],
-            raw=cleaned[i],
+    headers = []
+    for i, (m, layout) in matches.items():
+        if layout != common:
+            bad[_BAD_LAYOUT].append(i)
+            continue
+        headers.append(
+            _Header(
+                line=i, parts=(m["d1"], m["d2"], m["d3"]), hour=int(m["h"]), minute=int(m["mi"]),
+                second=int(m["s"] or 0), pm=None if m["half"] is None else m["half"] in "pP",
+                rest=cleaned[i][m.end():], marked=_after(kept[i], m.end()), raw=cleaned[i],
+                lrm_first=kept[i].lstrip(" ").startswith(LRM),
+            )
         )
-        for i, (m, layout) in matches.items()
-        if layout == common
-    ]
     starts: dict[int, tuple[_Header, datetime]] = {}
     if common is not None:
         order = _date_order(headers, common)
         for h in headers:
             ts = _timestamp(h, order)
-            if ts is not None:
+            if ts is None:
+                bad[_BAD_DATE].append(h.line)
+            else:
                 starts[h.line] = (h, ts)
     if not starts:
         raise IngestError(
@@ -301,7 +359,21 @@ def _records(lines: list[str], source: Source, report: FileReport) -> list[_Reco
     if orphans:
         report.skip(SKIP_MALFORMED, orphans)
         report.warn(f"{orphans} lines before the first message were skipped")
+    for reason in (_BAD_TIME, _BAD_DATE, _BAD_LAYOUT):
+        if bad[reason]:
+            report.warn(_bad_headers(sorted(bad[reason]), reason))
     return records
+
+
+def _bad_headers(indexes: list[int], reason: str, shown: int = 10) -> str:
+    numbers = ", ".join(str(i + 1) for i in indexes[:shown])
+    more = f" and {len(indexes) - shown} more" if len(indexes) > shown else ""
+    if len(indexes) == 1:
+        return f"line {numbers} looks like a message header but {reason}; it was kept as text of the message before it"
+    return (
+        f"{len(indexes)} lines look like message headers but {reason.replace('its ', 'their ').replace('it is', 'they are')}"
+        f" (lines {numbers}{more}); they were kept as text of the messages before them"
+    )
 
 
 def _date_order(headers: list[_Header], layout: _Layout) -> tuple[int, int, int]:
@@ -329,7 +401,7 @@ def _date_order(headers: list[_Header], layout: _Layout) -> tuple[int, int, int]
 
 
 def _timestamp(h: _Header, order: tuple[int, int, int]) -> datetime | None:
-    """The header's time with the date parts read as (year, month, day) positions, or None if invalid."""
+    """The header's wall-clock time with the date parts read as (year, month, day) positions, or None."""
     day = _day(h.parts, order)
     if day is None:
         return None
@@ -339,22 +411,33 @@ def _timestamp(h: _Header, order: tuple[int, int, int]) -> datetime | None:
 
 @lru_cache(maxsize=4096)
 def _day(parts: tuple[str, str, str], order: tuple[int, int, int]) -> datetime | None:
-    """Midnight UTC of a date written as ``parts`` (cached: a chat has far fewer days than lines)."""
+    """Midnight (naive) of a date written as ``parts`` (cached: a chat has far fewer days than lines)."""
     year, month, day = (parts[p] for p in order)
     if len(year) not in (2, 4) or len(month) > 2 or len(day) > 2:
         return None
     try:
-        return datetime(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day), tzinfo=UTC)
+        return datetime(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
     except ValueError:
         return None
 
 
+def person_name(name: str) -> str:
+    """An author as WhatsApp wrote it, without iOS's ``~ `` before names that are not saved contacts."""
+    name = name.translate(_CLEAN).strip()
+    return _TILDE.sub("", name, count=1) if name.startswith("~") else name
+
+
 def author_id(name: str) -> str:
-    """``wa:`` + the name (NFKC, whitespace runs as ``_``); phone numbers as ``wa:+<digits>``."""
-    if _PHONE.fullmatch(name) and sum(c.isdigit() for c in name) >= 5:
-        digits = "".join(c for c in name if c.isdigit())
+    """``wa:`` + the name (NFKC, whitespace runs as ``_``); phone numbers as ``wa:+<digits>``.
+
+    A phone number is the same id however it is written: any dash (U+2010-U+2015, U+2212), space
+    (U+00A0, U+202F, U+2007), parentheses or dots between the digits, digits of any script.
+    """
+    name = unicodedata.normalize("NFKC", person_name(name))
+    if _PHONE.fullmatch(name) and sum(c.isdecimal() for c in name) >= 5:
+        digits = "".join(str(unicodedata.decimal(c)) for c in name if c.isdecimal())
         return f"wa:{'+' if name.lstrip().startswith('+') else ''}{digits}"
-    return "wa:" + "_".join(unicodedata.normalize("NFKC", name).split())
+    return "wa:" + "_".join(name.split())
 
 
 def chat_name(source: Source) -> str:
@@ -373,6 +456,30 @@ def chat_name(source: Source) -> str:
     return ""
 
 
+def _is_content(body: str) -> bool:
+    """A person's message however it starts: a media, deleted or edited marker, a link, several lines."""
+    text = body.strip()
+    if "\n" in text or "://" in text or _EDITED.search(text):
+        return True
+    folded = text.casefold()
+    return bool(
+        folded in _OMITTED_MEDIA
+        or _omitted_kind(folded)
+        or _DELETED.fullmatch(text)
+        or _PENDING.fullmatch(text)
+        or _OMITTED_DOCUMENT.fullmatch(text)
+        or _FILE_ATTACHED.fullmatch(text)
+        or _IOS_ATTACHED.fullmatch(text)
+    )
+
+
+def _omitted_kind(folded: str) -> str | None:
+    """The kind an iOS "<kind> omitted" marker names (``folded``: casefolded, "<...>" allowed)."""
+    if folded.startswith("<") and folded.endswith(">"):
+        folded = folded[1:-1]
+    return _OMITTED_KIND.get(folded)
+
+
 class _Chat:
     """Records -> Messages for one file: the chat's channel, authors, ids and media."""
 
@@ -383,24 +490,26 @@ class _Chat:
         self.refused = 0  # attachment names that point outside the export's folder
 
     def messages(self) -> Iterator[Message]:
-        parsed = [self._classify(r) for r in self.records]
-        group = False
+        report = self.report
+        report.warn(
+            f"the times in this chat have no time zone; they were read as {report.zone_label}"
+            + ("" if report.timezone else " (set [ingest] timezone in shizu.toml, or shizu ingest --timezone, to change it)")
+        )
+        parsed = _notice_names([self._classify(r) for r in self.records])
+        title = chat_name(self.source)
+        persons = {line.name for line in parsed if line.name and not line.system}
         subject = ""
         group_author = ""
-        authors: set[str] = set()
-        for name, body, system in parsed:
-            if system:
-                group = group or bool(_GROUP_EVENT.match(body))
-                m = _SUBJECT.match(body)
-                if m:
-                    subject = m.group(1)
-                if name:  # a notice WhatsApp attributes to the group itself
-                    group_author = name
-                    group = True
-            elif name:
-                authors.add(name)
-        group = group or len(authors) > 2
-        title = chat_name(self.source)
+        group = len(persons) > 2
+        for line in parsed:
+            if not line.system:
+                continue
+            group = group or line.group_event
+            if line.subject is not None:
+                subject = line.subject
+            if line.name and line.name not in persons:  # a notice under the group's name
+                group_author = group_author or line.name
+                group = group or line.name != title
         key = f"name\0{title}" if title else f"first\0{self.records[0].header.raw}"
         channel = Channel(
             id="wa:" + hashlib.sha256(key.encode()).hexdigest()[:16],
@@ -411,29 +520,36 @@ class _Chat:
         steps: Counter[datetime] = Counter()
         people: dict[str, Author] = {}
         missing = 0
-        for record, (name, body, system) in zip(self.records, parsed):
-            if system:
+        for record, line in zip(self.records, parsed):
+            if line.system:
                 author = SYSTEM_AUTHOR
-            elif not name:
-                self.report.skip(SKIP_NO_AUTHOR)
+            elif not line.name:
+                report.skip(SKIP_NO_AUTHOR)
                 continue
             else:
-                author = people.get(name) or people.setdefault(name, Author(id=author_id(name), display_name=name))
+                author = people.get(line.name) or people.setdefault(
+                    line.name, Author(id=author_id(line.name), display_name=line.name)
+                )
             full = record.text
-            occurrence = (record.ts, author.id, full)
+            # The header's wall-clock time as written (not the zone it is read in): ids stay the
+            # same whatever [ingest] timezone says.
+            wall = record.ts.replace(tzinfo=UTC).isoformat()
+            occurrence = (wall, author.id, full)
             digest = hashlib.sha256(
-                f"{channel.id}\0{record.ts.isoformat()}\0{author.id}\0{full}\0{seen[occurrence]}".encode()
+                f"{channel.id}\0{wall}\0{author.id}\0{full}\0{seen[occurrence]}".encode()
             ).hexdigest()[:20]
             seen[occurrence] += 1
-            ts = record.ts + steps[record.ts] * _MS
-            steps[record.ts] += 1
-            if system:
+            at = report.naive_time(record.ts)
+            ts = at + steps[at] * _MS
+            steps[at] += 1
+            if line.system:
                 yield Message(
-                    id=f"{channel.id}:{digest}", channel=channel, author=author, timestamp=ts, content=body.strip(),
-                    platform="whatsapp", source=self.source.name, kind="system", is_system=True,
+                    id=f"{channel.id}:{digest}", channel=channel, author=author, timestamp=ts,
+                    content=line.body.strip(), platform="whatsapp", source=self.source.name, kind="system",
+                    is_system=True,
                 )
                 continue
-            kind, content, attachments, embeds, stickers, absent = self._content(body)
+            kind, content, attachments, embeds, stickers, absent = self._content(line.body)
             missing += absent
             yield Message(
                 id=f"{channel.id}:{digest}", channel=channel, author=author, timestamp=ts, content=content,
@@ -441,26 +557,36 @@ class _Chat:
                 attachments=attachments, embeds=embeds, stickers=stickers,
             )
         if missing:
-            self.report.warn(
+            report.warn(
                 f"{missing} attached files named in the chat are not next to it"
                 " (unzip the export and keep its files beside the .txt to use them)"
             )
         if self.refused:
-            self.report.warn(f"{self.refused} attached file name(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})")
+            report.warn(f"{self.refused} attached file name(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})")
 
-    def _classify(self, record: _Record) -> tuple[str, str, bool]:
-        """(author name, text, is_system) of one record."""
+    def _classify(self, record: _Record) -> _Line:
+        """Who wrote one record, its text, and whether it is one of WhatsApp's notices."""
         text = record.text
-        if _NOTICE.match(text) or _QUOTED_EVENT.fullmatch(text.strip()):
-            return "", text, True
         m = _AUTHOR.match(text)
-        if m is None:
-            return "", text, True
-        name = m["name"].strip()
+        if m is None:  # no "Name: ": WhatsApp's own line
+            return _system("", text)
+        # A notice whose own text holds ": " (a quoted subject "a: b") is not "Name: text".
+        first = text.split("\n", 1)[0].strip()
+        quoted = len(first) <= _LONGEST_EVENT and _QUOTE_CHARS.search(first) and _QUOTED_EVENT.fullmatch(first)
+        if quoted or _NOTICE.fullmatch(first):
+            return _system("", text)
+        name = person_name(m["name"])
         body = m["body"]
-        if _NOTICE.match(body.lstrip()):
-            return name, body.lstrip(), True
-        return name, body, False
+        head = body.split("\n", 1)[0].strip()
+        if _NOTICE.fullmatch(head):
+            return _system(name, body)
+        after = _after(record.header.marked, m.end("name") + 1)
+        lead = after[: len(after) - len(after.lstrip(" " + LRM))]
+        marked = LRM in lead or record.header.lrm_first
+        content = marked and _is_content(body)  # only marked lines may be notices
+        if marked and not content and len(head) <= _LONGEST_EVENT and _EVENT.fullmatch(head):
+            return _system(name, body)
+        return _Line(name=name, body=body, system=False, marked=marked, content=content)
 
     def _content(
         self, body: str
@@ -472,16 +598,16 @@ class _Chat:
         if m:
             text = text[: m.start()].rstrip()
             kind = "edited"
-        folded = text.casefold().rstrip(".")
-        if folded in _DELETED:
+        if _DELETED.fullmatch(text):
             return "deleted", "", (), (), (), 0
         if _PENDING.fullmatch(text):
             return "pending", "", (), (), (), 0
+        folded = text.casefold()
         if folded in _OMITTED_MEDIA:
             return "media", "", (Attachment(url="", filename="media"),), (), (), 0
-        m = _OMITTED_KIND.fullmatch(text)
-        if m:
-            return ("media", "", *_omitted(m["kind"].casefold()), 0)
+        omitted = _omitted_kind(folded)
+        if omitted:
+            return ("media", "", *_omitted(omitted), 0)
         m = _OMITTED_DOCUMENT.fullmatch(text)
         if m:
             return "media", "", (Attachment(url="", filename=m["name"].strip()),), (), (), 0
@@ -498,6 +624,42 @@ class _Chat:
         return kind, text, (), (), (), 0
 
 
+def _system(name: str, text: str) -> _Line:
+    """A notice: a group event (which makes the chat a group, and may name its new subject) or not."""
+    head = text.strip().split("\n", 1)[0]
+    group_event = len(head) <= _LONGEST_EVENT and bool(_GROUP_EVENT.fullmatch(head))
+    subject = None
+    if group_event:
+        for pattern in _SUBJECTS:
+            m = pattern.fullmatch(head)
+            if m:
+                subject = m["subject"].strip()
+                break
+    return _Line(name=name, body=text.strip(), system=True, group_event=group_event, subject=subject)
+
+
+def _notice_names(lines: list[_Line]) -> list[_Line]:
+    """Make notices of the marked lines of names WhatsApp uses only for notices (the group's name).
+
+    iOS writes every notice under a name: the group's, or the member's it is about. A name with
+    at least one recognised notice whose every other line is marked (U+200E) and is no person's
+    content (media, deleted, edited, links, several lines) never wrote anything itself, so its
+    unrecognised lines (a notice in a language the tables lack) are notices too: the group's name
+    never becomes a person.
+    """
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, line in enumerate(lines):
+        if line.name:
+            by_name[line.name].append(i)
+    out = list(lines)
+    for indexes in by_name.values():
+        own = [lines[i] for i in indexes]
+        if any(line.system for line in own) and all(line.system or (line.marked and not line.content) for line in own):
+            for i in indexes:
+                if not lines[i].system:
+                    out[i] = _system(lines[i].name, lines[i].body)
+    return out
+
 
 def _omitted(kind: str) -> tuple[tuple[Attachment, ...], tuple[Embed, ...], tuple[Sticker, ...]]:
     """The media an iOS "<kind> omitted" line stands for (no file: nothing can be sent)."""
@@ -505,7 +667,7 @@ def _omitted(kind: str) -> tuple[tuple[Attachment, ...], tuple[Embed, ...], tupl
         return (), (), (Sticker(id="", name="sticker"),)
     if kind == "gif":
         return (), (Embed(url=None, title="GIF", kind="gif"),), ()
-    filename = {"image": "image.jpg", "imagen": "image.jpg", "video": "video.mp4", "audio": "audio.opus"}.get(
+    filename = {"image": "image.jpg", "video": "video.mp4", "audio": "audio.opus", "contact": "contact.vcf"}.get(
         kind, "document"
     )
     return (Attachment(url="", filename=filename),), (), ()
