@@ -76,32 +76,48 @@ def plain_console() -> tuple[Console, io.StringIO]:
     return Console(file=out, force_terminal=False, width=40, highlight=False), out
 
 
-def test_in_a_pipe_lines_print_as_given_and_a_bar_every_tenth() -> None:
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_in_a_pipe_a_line_at_the_first_move_then_every_minute_and_at_the_end() -> None:
     console, out = plain_console()
-    with RichReporter(console) as reporter:
+    clock = Clock()
+    with RichReporter(console, clock=clock) as reporter:
         reporter.say("[bold]Starting[/] run 'x' with a line longer than the forty columns of this console")
         reporter.start("train", "step", 30, loss="loss -", speed="- tok/s")
         for step in range(1, 31):
+            clock.now += 25  # a step every 25 s: a line at step 1, then at least a minute apart
             reporter.update("train", step, loss=f"loss {1 / step:.3f}")
         reporter.stop("train")
     lines = out.getvalue().splitlines()
     assert lines[0] == "[bold]Starting[/] run 'x' with a line longer than the forty columns of this console"  # no markup, no wrapping
-    assert [int(re.match(r"step (\d+)/30 · ", line)[1]) for line in lines[1:]] == list(range(3, 31, 3))
-    assert re.fullmatch(r"step 30/30 · loss 0\.033 · - tok/s · \d+s elapsed, ~0s left", lines[-1])
+    assert [int(re.match(r"step (\d+)/30 · ", line)[1]) for line in lines[1:]] == [1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 30]
+    assert lines[1] == "step 1/30 · loss 1.000 · - tok/s · 25s elapsed, ~725s left"
+    assert lines[-1] == "step 30/30 · loss 0.033 · - tok/s · 750s elapsed, ~0s left"
 
 
-def test_in_a_pipe_a_resumed_bar_counts_from_where_it_started_and_advance_crosses_tenths() -> None:
+def test_in_a_pipe_a_resumed_bar_counts_from_where_it_started() -> None:
     console, out = plain_console()
-    reporter = RichReporter(console)
+    clock = Clock()
+    reporter = RichReporter(console, clock=clock)
     reporter.start("train", "step", 10, completed=6)
     for step in (7, 8, 9, 10):
+        clock.now += 61
         reporter.update("train", step)
     reporter.start("bytes", "reading", 1000)
     for _ in range(4):
-        reporter.advance("bytes", 250)
+        reporter.advance("bytes", 250)  # no time passes: the first move and the end
     reporter.advance("unknown bar")  # ignored, like an update after stop
     lines = out.getvalue().splitlines()
-    assert [line.split(" · ")[0] for line in lines] == ["step 7/10", "step 8/10", "step 9/10", "step 10/10", *(f"reading {n}/1000" for n in (250, 500, 750, 1000))]
+    assert [line.split(" · ")[0] for line in lines] == ["step 7/10", "step 8/10", "step 9/10", "step 10/10", "reading 250/1,000", "reading 1,000/1,000"]
+    assert lines[0].endswith("61s elapsed, ~183s left")  # one step in 61 s, three to go
 
 
 def test_plain_lines_off_leaves_only_the_said_lines() -> None:
@@ -137,17 +153,20 @@ def test_the_trainer_callback_reports_steps_losses_and_speed(eval_strategy: str)
     from shizu.train.progress import TrainProgress
 
     recorder = Recorder()
-    callback, args = TrainProgress(recorder), SimpleNamespace(eval_strategy=eval_strategy)
+    callback, args = TrainProgress(recorder, planned_tokens=400), SimpleNamespace(eval_strategy=eval_strategy)
     callback.on_train_begin(args, train_state(2, 100), None)
     callback.on_step_end(args, train_state(3, 200), None)
     callback.on_log(args, train_state(3, 200), None, logs={"loss": 2.34567})
     callback.on_log(args, train_state(3, 200), None, logs={"eval_loss": 2.1})
-    callback.on_train_end(args, train_state(3, 200), None)
+    callback.on_step_end(args, train_state(4, 380), None)
+    callback.on_log(args, train_state(4, 380), None, logs={"loss": 1.5})
+    callback.on_train_end(args, train_state(4, 380), None)
     val = {"val": "val -"} if eval_strategy != "no" else {}
-    assert recorder.events[0] == ("start", "train", "step", 4, 2, {"loss": "loss -", **val, "speed": "- tok/s"})
-    kind, key, step, fields = recorder.events[1]
-    assert (kind, key, step) == ("update", "train", 3) and re.fullmatch(r"\d+ tok/s", fields["speed"])
-    assert recorder.events[2][3]["loss"] == "loss 2.346"
-    assert recorder.events[3] == ("say", "step 3: validation loss 2.1000")
-    assert recorder.events[4][3]["val"] == "val 2.100"
+    assert recorder.events[0] == ("start", "train", "tokens", 400, 100, {"step": "step 2/4", "loss": "loss -", **val, "speed": "- tok/s"})
+    kind, key, tokens, fields = recorder.events[1]  # the bar moves with the step's own loss
+    assert (kind, key, tokens, fields["step"], fields["loss"]) == ("update", "train", 200, "step 3/4", "loss 2.346")
+    assert re.fullmatch(r"\d+ tok/s", fields["speed"])
+    assert recorder.events[2] == ("say", "step 3: validation loss 2.1000")
+    assert recorder.events[3][3]["val"] == "val 2.100"
+    assert recorder.events[4][1:3] == ("train", 400)  # the last step fills the bar, whatever the estimate
     assert recorder.events[5:] == [("stop", "train")]

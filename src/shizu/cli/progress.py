@@ -3,13 +3,16 @@
 On a terminal, lines print above one live display that holds every open bar; the display appears
 with the first bar and goes when the last one stops (erased when ``transient``). In a log or a
 pipe there is no live display: lines print as they come and, with ``plain_lines``, each bar prints
-a line every tenth of its total (and at its end), e.g.
-``step 30/300 · loss 2.345 · 812 tok/s · 12s elapsed, ~108s left``.
+a line at its first move, then at least every :data:`PLAIN_EVERY_S` seconds (whenever it moves),
+and at its end, e.g. ``tokens 12,288/180,000 · step 3/46 · loss 2.345 · 812 tok/s · 15s elapsed,
+~207s left``. A run that looks hung is the worst kind of progress report: a line in the first
+minute, then one a minute, says it is alive.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -27,6 +30,10 @@ class _Bar:
     started: float = field(default_factory=time.perf_counter)
     first: float = 0  # completed when the bar started: the rate counts only this session's work
     task: TaskID | None = None
+    printed: float | None = None  # when its last plain line was printed
+
+
+PLAIN_EVERY_S = 60.0
 
 
 class RichReporter:
@@ -35,8 +42,12 @@ class RichReporter:
     Use it as a context manager so a live display never outlives an error.
     """
 
-    def __init__(self, console: Console, *, style: str | None = None, transient: bool = False, plain_lines: bool = True) -> None:
+    def __init__(
+        self, console: Console, *, style: str | None = None, transient: bool = False, plain_lines: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.console = console
+        self.clock = clock
         self.style = style
         self.transient = transient
         self.plain_lines = plain_lines
@@ -63,7 +74,7 @@ class RichReporter:
     def start(self, key: str, label: str, total: float, completed: float = 0, **fields: str) -> None:
         if key in self._bars:
             self.stop(key)
-        bar = _Bar(label=label, total=total, completed=completed, fields=dict(fields), first=completed)
+        bar = _Bar(label=label, total=total, completed=completed, fields=dict(fields), first=completed, started=self.clock())
         if self.live:
             if self._progress is None:
                 self._progress = self._make_progress()
@@ -98,8 +109,11 @@ class RichReporter:
         previous, bar.completed = bar.completed, completed
         if bar.task is not None and self._progress is not None:
             self._progress.update(bar.task, completed=completed, text=_text(bar.fields))
-        elif self.plain_lines and completed != previous and _tenth_reached(previous, completed, bar.total):
-            self.console.print(_plain_line(bar), markup=False, highlight=False, soft_wrap=True)
+        elif self.plain_lines and completed != previous:
+            now = self.clock()
+            if bar.printed is None or now - bar.printed >= PLAIN_EVERY_S or completed >= bar.total:
+                bar.printed = now
+                self.console.print(_plain_line(bar, now), markup=False, highlight=False, soft_wrap=True)
 
     def _make_progress(self) -> Progress:
         return Progress(
@@ -113,18 +127,12 @@ def _text(fields: dict[str, str]) -> str:
     return " · ".join(fields.values())
 
 
-def _tenth_reached(previous: float, completed: float, total: float) -> bool:
-    """A plain line at every tenth of the bar (every step of one shorter than ten) and at its end."""
-    every = max(1, int(total // 10))
-    return completed >= total or completed // every > previous // every
-
-
-def _plain_line(bar: _Bar) -> str:
-    elapsed = time.perf_counter() - bar.started
+def _plain_line(bar: _Bar, now: float) -> str:
+    elapsed = now - bar.started
     remaining = elapsed / max(bar.completed - bar.first, 1) * max(bar.total - bar.completed, 0)
     parts = [f"{bar.label} {_number(bar.completed)}/{_number(bar.total)}", *bar.fields.values()]
     return " · ".join([*parts, f"{elapsed:.0f}s elapsed, ~{remaining:.0f}s left"])
 
 
 def _number(value: Any) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"

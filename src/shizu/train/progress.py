@@ -24,22 +24,31 @@ BAR = "train"  # the bar's key
 
 
 class TrainProgress(TrainerCallback):
-    """Reports steps with loss, validation loss and tokens/s; says each validation loss."""
+    """Reports the run as tokens trained of the planned total, with the step, that step's loss,
+    the validation loss and tokens/s as fields; says each validation loss.
 
-    def __init__(self, reporter: Reporter) -> None:
+    The bar counts tokens, not steps, so every estimate of the time left comes from the tokens
+    still to train: batches are grouped by length with the longest first, so the first steps are
+    the slowest and a step count would overestimate what is left. The bar moves when a step's loss
+    is logged, so the loss shown is that step's own.
+    """
+
+    def __init__(self, reporter: Reporter, planned_tokens: int) -> None:
         self.reporter = reporter
+        self.planned_tokens = max(planned_tokens, 1)
         self.fields: dict[str, str] = {}
         self.started = False
         self.start_time = 0.0
         self.start_tokens = 0
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.fields = {"loss": "loss -"}
+        self.fields = {"step": f"step {state.global_step}/{state.max_steps}", "loss": "loss -"}
         if args.eval_strategy != "no":
             self.fields["val"] = "val -"
         self.fields["speed"] = "- tok/s"
         self.start_time, self.start_tokens = time.perf_counter(), state.num_input_tokens_seen
-        self.reporter.start(BAR, "step", total=state.max_steps, completed=state.global_step, **self.fields)
+        completed = min(state.num_input_tokens_seen, self.planned_tokens - 1)
+        self.reporter.start(BAR, "tokens", total=self.planned_tokens, completed=completed, **self.fields)
         self.started = True
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -48,17 +57,20 @@ class TrainProgress(TrainerCallback):
         elapsed = time.perf_counter() - self.start_time
         if elapsed > 0:
             self.fields["speed"] = f"{(state.num_input_tokens_seen - self.start_tokens) / elapsed:.0f} tok/s"
-        self.reporter.update(BAR, state.global_step, **self.fields)
+        self.fields["step"] = f"step {state.global_step}/{state.max_steps}"
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
         if not self.started or not logs:
             return
-        if "loss" in logs:
-            self.fields["loss"] = f"loss {logs['loss']:.3f}"
         if "eval_loss" in logs:
             self.fields["val"] = f"val {logs['eval_loss']:.3f}"
             self.reporter.say(f"step {state.global_step}: validation loss {logs['eval_loss']:.4f}")
-        self.reporter.update(BAR, **self.fields)
+            self.reporter.update(BAR, **self.fields)
+        if "loss" in logs:
+            self.fields["loss"] = f"loss {logs['loss']:.3f}"
+            done = state.global_step >= state.max_steps
+            completed = self.planned_tokens if done else min(state.num_input_tokens_seen, self.planned_tokens - 1)
+            self.reporter.update(BAR, completed, **self.fields)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self.started:

@@ -80,6 +80,15 @@ class PreparedData:
     max_length: int
     sha256: str
 
+    @property
+    def tokens(self) -> int:
+        """Tokens in one epoch of the training split (after the cutoff)."""
+        return sum(len(e.input_ids) for e in self.train)
+
+    @property
+    def supervised(self) -> int:
+        return sum(e.supervised for e in self.train)
+
 
 def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> TrainResult:
     """Run (or resume) one training run in workspace ``ws``; see the module docstring.
@@ -148,7 +157,8 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         "name": name, "config": msgspec.to_builtins(cfg), "max_steps": max_steps, "max_length": data.max_length,
         "dataset_sha256": data.sha256, "base_sha256": base.sha256,
     }
-    interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter)
+    planned_tokens = round(data.tokens * max_steps * cfg.batch_size / max(len(data.train), 1))
+    interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         partial = runs.partial_dir(ws.runs_dir, name) if resumed else runs.start_run(ws.runs_dir, name, resolved)
         checkpoint = runs.latest_checkpoint(partial) if resumed else None
@@ -266,12 +276,11 @@ def prepare_data(
         say(f"  ✓ validation ({len(val_examples)} examples of val.jsonl): {val_cut.describe()}")
     else:
         say("  no val.jsonl examples: no validation loss (set [build] val_fraction > 0 to get one)")
-    supervised = sum(e.supervised for e in train_kept)
-    tokens = sum(len(e.input_ids) for e in train_kept)
-    say(f"  {tokens:,} training tokens per epoch, {supervised:,} of them supervised ({supervised / max(tokens, 1):.0%})")
-    return PreparedData(
+    data = PreparedData(
         train=train_kept, val=val_kept, max_length=max_length, sha256=dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")
     )
+    say(f"  {data.tokens:,} training tokens per epoch, {data.supervised:,} of them supervised ({data.supervised / max(data.tokens, 1):.0%})")
+    return data
 
 
 def load_model(path: Path, device: DevicePlan, pad_token_id: int) -> Any:
