@@ -79,6 +79,12 @@ class BuildConfig(msgspec.Struct, kw_only=True):
         return out
 
 
+def _is_duration(text: str) -> bool:
+    import re
+
+    return not text.strip() or bool(re.fullmatch(r"\s*\d+(?:\.\d+)?\s*|\s*(?:\d+(?:\.\d+)?\s*h)?\s*(?:\d+(?:\.\d+)?\s*m(?:in)?)?\s*(?:\d+(?:\.\d+)?\s*s)?\s*", text.lower()))
+
+
 def _is_timezone(name: str) -> bool:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -109,6 +115,8 @@ class TrainConfig(msgspec.Struct, kw_only=True):
     gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
     qlora: bool = False  # 4-bit base weights (CUDA + bitsandbytes)
     seed: int = 0
+    time_budget: str = ""  # "45m", "2h": fit the run into this wall-clock time ("": no budget); --time overrides
+    budget_rule: Literal["recent", "spread"] = "recent"  # which examples a budget keeps when not all fit
 
     def problems(self) -> list[str]:
         checks = [
@@ -120,6 +128,7 @@ class TrainConfig(msgspec.Struct, kw_only=True):
             (0 <= self.lora_dropout < 1, "lora_dropout must be in [0, 1) (for example 0.05)"),
             (bool(self.target_modules), "target_modules must name at least one module (or \"all-linear\")"),
             (self.batch_size >= 1, "batch_size must be >= 1 (for example 8)"),
+            (_is_duration(self.time_budget), "time_budget must be a duration like \"45m\", \"1h30m\" or \"\" for none"),
             (self.max_length == 0 or self.max_length >= 32, "max_length must be 0 (automatic) or >= 32"),
             (0 < self.min_whole_share <= 1, "min_whole_share must be in (0, 1] (for example 0.95)"),
             (self.eval_every >= 0, "eval_every must be >= 0"),

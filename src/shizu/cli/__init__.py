@@ -137,6 +137,10 @@ def train(
     name: Annotated[Optional[str], typer.Option("--name", help="Run folder name under runs/ (default: date-time).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the latest interrupted run (or --name's) to its final step.")] = False,
     qlora: Annotated[Optional[bool], typer.Option("--qlora/--no-qlora", help="4-bit base weights (CUDA + bitsandbytes).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and how long it would take on this machine; train nothing.")] = False,
+    time_budget: Annotated[
+        Optional[str], typer.Option("--time", metavar="DURATION", help="Fit the run into this wall-clock time (45m, 1h30m): fewer steps, the most recent examples first.")
+    ] = None,
 ) -> None:
     """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume)."""
     require("shizu train", "train")
@@ -148,9 +152,14 @@ def train(
 
     ws = Workspace.find(workspace)
     ws.config
-    options = TrainOptions(base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume)
+    options = TrainOptions(
+        base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume, dry_run=dry_run,
+        time_budget=time_budget,
+    )
     with RichReporter(console) as reporter:
         result = run_training(ws, options, reporter)
+    if dry_run:
+        return
     if not result.finished:
         console.print(
             f"[yellow]Stopped at step {result.step}/{result.max_steps}[/]; checkpoint in {escape(str(result.path))}.\n"

@@ -35,13 +35,20 @@ class Catalogue:
 
     ``url_is_safe`` screens each new URL (for example for PII in a query string); an unsafe item
     still appears as a tag in the text but is never catalogued, so it can never be sent.
+    ``path_is_safe`` screens each local file path the same way (a file named after an email
+    address): an unsafe path is left out and the item is catalogued by its URL alone.
     """
 
-    def __init__(self, url_is_safe: Callable[[str], bool] = lambda url: True) -> None:
+    def __init__(
+        self,
+        url_is_safe: Callable[[str], bool] = lambda url: True,
+        path_is_safe: Callable[[str], bool] = lambda path: True,
+    ) -> None:
         self._entries: dict[str, Entry] = {}
         self._labels: set[str] = set()
         self._withheld: set[str] = set()
         self._url_is_safe = url_is_safe
+        self._path_is_safe = path_is_safe
         self.emoji: dict[str, list] = {}  # name -> [id, count]
         self.dropped: Counter[str] = Counter()  # reason code -> media refused (LOCAL_OUTSIDE, URL_SCHEME)
 
@@ -54,6 +61,8 @@ class Catalogue:
         """
         if persona:
             ref = self._checked(ref)
+            if ref.local_path and not self._path_is_safe(ref.local_path):
+                ref = replace(ref, local_path=None, local_root=None)
         entry = self._entries.get(ref.key)
         if persona and entry is None and ref.key not in self._withheld:
             if ref.url and self._url_is_safe(ref.url):

@@ -7,23 +7,34 @@ them; mentions and speakers renamed by :mod:`shizu.dataset.names`; PII redacted)
 conversations (:mod:`shizu.dataset.conversations`), cut into non-overlapping windows
 (:mod:`shizu.dataset.windows`) and rendered by the shared renderer (:mod:`shizu.chat.layout`).
 :meth:`ExampleBuilder.finish` then splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
+
+Privacy is applied here, once, where each string from the export enters (``docs/privacy.md``):
+message text (:meth:`~ExampleBuilder._clean`), the persona's and speakers' names
+(:meth:`~ExampleBuilder._speaker`), channel, group and server names (:meth:`~ExampleBuilder._place`),
+media labels (:meth:`~ExampleBuilder._private_ref`) and, through the catalogue's screens, the URLs
+and local paths it keeps. Everything downstream (the rendered examples, the system prompt, the
+report's per-channel and per-partner counts and samples, ``media.json``, ``meta.json``) is made
+from these strings only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from array import array
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
-from shizu.chat.media import MediaRef, has_link, message_refs, split_text
+from shizu.chat.media import MediaRef, has_link, make_tag, message_refs, split_text
 from shizu.config import Config
 from shizu.dataset import filters
 from shizu.dataset.catalogue import Catalogue
@@ -62,12 +73,20 @@ class ExampleBuilder:
 
     def __init__(self, config: Config, persona: Identity, known: dict[str, set[str]], tally: Tally, out: Path) -> None:
         self.cfg = config.build
-        self.persona = persona
         self.me = frozenset(persona.ids)
         self.tally = tally
         self.out = out
         self.tz = ZoneInfo(config.build.timezone)
         self.pseudonymize = config.privacy.pseudonymize
+        self.redactor = None
+        self.placeholders: dict[str, str] = {}
+        if config.privacy.redact_pii:
+            from shizu.dataset.privacy import PLACEHOLDERS, Redactor
+
+            self.redactor = Redactor()
+            self.placeholders = PLACEHOLDERS
+        # The persona's own name comes from the export too: redacted like every other name.
+        self.persona = persona = replace(persona, name=self._private(persona.name))
         self.names = Names(
             persona_name=persona.name, me=persona.ids, known=known,
             opted_out=config.privacy.opt_out, pseudonymize=config.privacy.pseudonymize,
@@ -76,12 +95,9 @@ class ExampleBuilder:
             opted_out=config.privacy.opt_out, command_prefixes=config.build.command_prefixes,
             max_chars=config.build.max_message_chars, duplicate_window_s=config.build.duplicate_window_seconds,
         )
-        self.redactor = None
-        if config.privacy.redact_pii:
-            from shizu.dataset.privacy import Redactor
-
-            self.redactor = Redactor()
-        self.catalogue = Catalogue(url_is_safe=self._url_is_safe)
+        self._speakers: dict[tuple[str, str], str] = {}
+        self._url_findings: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self.catalogue = Catalogue(url_is_safe=self._url_is_safe, path_is_safe=self._path_is_safe)
         self.budget_chars = config.build.max_context_tokens * CHARS_PER_TOKEN
         self.conversations: list[tuple[float, str]] = []  # (start, id) of conversations with examples
         self.example_conv = array("I")  # conversation index of each example, in file order
@@ -137,25 +153,41 @@ class ExampleBuilder:
             text = self._media_text(msg, text, is_persona)
         if is_persona and msg.custom_emoji:
             for name, emoji_id in msg.custom_emoji.items():
-                self.catalogue.add_emoji(name, emoji_id)
-        return Line(msg.id, author.id, self.names.speaker(author.id, author.label), is_persona, ts, text, msg.reply_to)
+                if self.redactor is None or not self.redactor.find_in_filename(name):
+                    self.catalogue.add_emoji(name, emoji_id)
+        return Line(msg.id, author.id, self._speaker(author.id, author.label), is_persona, ts, text, msg.reply_to)
+
+    def _speaker(self, author_id: str, label: str) -> str:
+        """The name a speaker is shown with: :meth:`Names.speaker`, without opted-out people's
+        names in it, PII redacted (a WhatsApp contact saved by number only is ``<PHONE>``)."""
+        key = (author_id, label)
+        name = self._speakers.get(key)
+        if name is None:
+            name = self.names.speaker(author_id, label)
+            if author_id not in self.me:
+                name = self._private(self.names.scrub_opted_out(name))
+            self._speakers[key] = name
+        return name
 
     def _media_text(self, msg: Message, text: str, is_persona: bool) -> str:
         """``text`` with its links as tags, then the tags of the message's attachments and stickers."""
         parts: list[str] = []
         linked: set[str] = set()
+        found = self._message_findings(msg)
         for piece in split_text(text, msg.embeds):
             if isinstance(piece, MediaRef):
                 linked.add(piece.url)
-                parts.append(self.catalogue.tag(piece, is_persona))
+                parts.append(self.catalogue.tag(self._private_ref(piece, found), is_persona))
             else:
                 parts.append(self._clean(piece))
-        tags = [self.catalogue.tag(ref, is_persona) for ref in message_refs(msg, linked)]
+        tags = [self.catalogue.tag(self._private_ref(ref, found), is_persona) for ref in message_refs(msg, linked)]
         return " ".join(filter(None, ["".join(parts).strip(), *tags]))
 
     def _clean(self, text: str) -> str:
-        """Mentions renamed and PII redacted."""
+        """Mentions renamed (with ``pseudonymize``, opted-out people's bare names too) and PII redacted."""
         text = self.names.mentions(text)
+        if self.pseudonymize:
+            text = self.names.scrub_opted_out(text)
         if self.redactor is not None and text and not text.isspace():
             result = self.redactor.redact(text)
             if result.found:
@@ -163,16 +195,80 @@ class ExampleBuilder:
             text = result.text
         return text
 
+    def _private(self, text: str) -> str:
+        """A name (a person's, a channel's, a server's) with its PII redacted and counted."""
+        if self.redactor is None or not text:
+            return text
+        result = self.redactor.redact(text)
+        if result.found:
+            self.tally.redacted(result.found, result.text)
+        return result.text
+
+    def _private_ref(self, ref: MediaRef, message_findings: list[tuple[str, str]]) -> MediaRef:
+        """``ref`` with PII out of its label (the tag's text and the catalogue's label).
+
+        A label is a title as written (redacted like text) or the words of a file name or URL
+        (``john_smith@gmail.com.png`` -> "john smith gmail com", no longer an address): so the
+        strings it was made from are searched too (its URL's host and path, and the message's file
+        names, link titles and sticker names: ``message_findings``), and a run of label words
+        taken from a finding becomes the finding's placeholder ("<EMAIL>").
+        """
+        label = self.names.scrub_opted_out(ref.label) if self.pseudonymize else ref.label
+        if self.redactor is not None:
+            result = self.redactor.redact(label)
+            label, found = result.text, list(result.found)
+            sources = message_findings + (self._findings_in_url(ref.url, path_only=True) if ref.url else [])
+            for kind, value in sources:
+                if _WHOLE_URL.match(value):
+                    continue  # a webhook URL: its secret is an id-like token no label keeps
+                label, hit = _replace_words(label, value, self.placeholders[kind])
+                if hit:
+                    found.append((kind, value))
+            if found:
+                self.tally.redacted(found, make_tag(ref.kind, label))
+        return ref if label == ref.label else replace(ref, label=label)
+
+    def _message_findings(self, msg: Message) -> list[tuple[str, str]]:
+        """``(type, text)`` of the PII in a message's file names, link titles and sticker names."""
+        redactor = self.redactor
+        if redactor is None:
+            return []
+        found = [(f.type, f.text) for att in msg.attachments for f in redactor.find_in_filename(att.filename)]
+        found += [(f.type, f.text) for embed in msg.embeds for f in redactor.find(embed.title)]
+        found += [(f.type, f.text) for sticker in msg.stickers for f in redactor.find(sticker.name)]
+        return found
+
+    def _findings_in_url(self, url: str, path_only: bool = False) -> list[tuple[str, str]]:
+        key = (url, path_only)
+        found = self._url_findings.get(key)
+        if found is None:
+            if len(self._url_findings) >= 50_000:  # bounded: the same GIFs come back, most URLs do not
+                self._url_findings.clear()
+            found = self._url_findings[key] = self.redactor.url_findings(url, path_only=path_only)
+        return list(found)
+
     def _url_is_safe(self, url: str) -> bool:
-        return self.redactor is None or not self.redactor.redact(url).found
+        """Whether the catalogue may keep ``url``: no PII anywhere in it, decoded pieces included
+        (and with ``pseudonymize``, no opted-out person's name)."""
+        if self.pseudonymize and self.names.scrub_opted_out(unquote(url)) != unquote(url):
+            return False
+        return self.redactor is None or not self._findings_in_url(url)
+
+    def _path_is_safe(self, path: str) -> bool:
+        """Whether the catalogue may keep a local file path (its folder and file names) as it is."""
+        return self._url_is_safe(path)
 
     def _place(self, channel: Channel, platform: str) -> Place:
         # DM and group names are usually people's names: keep them out when pseudonymizing.
         name = channel.name if channel.kind in ("guild-text", "thread") or not self.pseudonymize else ""
         return Place(
-            kind=channel.kind, channel=name, server=channel.guild_name or "", parent=channel.parent_name or "",
-            platform=platform,
+            kind=channel.kind, channel=self._place_name(name), server=self._place_name(channel.guild_name or ""),
+            parent=self._place_name(channel.parent_name or ""), platform=platform,
         )
+
+    def _place_name(self, name: str) -> str:
+        """A channel, group or server name without opted-out people's names, PII redacted."""
+        return self._private(self.names.strip_opted_out(name)) if name else name
 
     # -- stage 3: conversations -> examples ------------------------------------------------
 
@@ -277,6 +373,39 @@ class ExampleBuilder:
                     self.tally.count("train_examples")
         self._tmp.unlink()
         return {name: d.hexdigest() for name, d in digests.items()}
+
+
+_LABEL_WORD = re.compile(r"[^\W_]+")  # how shizu.chat.media cuts file names and URLs into label words
+_WHOLE_URL = re.compile(r"(?:https?://|www\.)", re.I)
+
+
+def _replace_words(label: str, value: str, placeholder: str) -> tuple[str, bool]:
+    """``label`` with each run of its words that are ``value``'s words, in order (two at least, or
+    all of a one-word value), replaced by ``placeholder``; and whether any was."""
+    words = [w.casefold() for w in _LABEL_WORD.findall(value)]
+    tokens = list(_LABEL_WORD.finditer(label))
+    if not words or not tokens:
+        return label, False
+    need = min(2, len(words))
+    out: list[str] = []
+    position = i = 0
+    while i < len(tokens):
+        j, k = i, 0
+        while j < len(tokens):
+            try:
+                k = words.index(tokens[j].group().casefold(), k) + 1
+            except ValueError:
+                break
+            j += 1
+        if j - i >= need:
+            out += [label[position : tokens[i].start()], placeholder]
+            position, i = tokens[j - 1].end(), j
+        else:
+            i += 1
+    if not out:
+        return label, False
+    out.append(label[position:])
+    return "".join(out), True
 
 
 def _message_details(msg: Message, reason: str) -> dict[str, Any]:

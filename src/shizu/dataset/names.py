@@ -5,6 +5,14 @@ the same everywhere: the persona always by the persona name, opted-out people (i
 ``@someone``, and, with ``[privacy] pseudonymize``, everyone else by a pseudonym picked from a hash
 of their user id. Bare names inside message text are not rewritten: only mentions, which the
 export marks unambiguously. A mention is matched by the longest known name after the ``@``.
+
+Opted-out people also leave the places: :meth:`Names.strip_opted_out` removes every name known for
+them (username, display names, nicknames) from channel, group and server names, so a group DM that
+DiscordChatExporter named "alice, bob, carol" reads "alice, bob" without carol, and one named only
+after them reads as an unnamed group ("a group chat"). :meth:`Names.scrub_opted_out` writes their
+bare names as "someone" (applied to other people's display names always, and to message text and
+media labels with ``pseudonymize``). A name matches case-insensitively where no letter touches it
+("Carol", "carol's", "carol_fan", "carol2"), never inside a longer word ("Caroline").
 """
 
 from __future__ import annotations
@@ -60,6 +68,16 @@ class Names:
                     replace.setdefault(name, target)
         self._mention_map = replace
         self._longest = max(map(len, replace), default=0)
+        persona = persona_name.casefold()
+        hidden = {
+            name for author_id in self._opted_out for name in known.get(author_id, ())
+            if len(name.strip()) >= 2 and any(c.isalnum() for c in name) and name.casefold() != persona
+        }
+        self._opted_out_names = re.compile(
+            r"(?<![^\W\d_])(?:" + "|".join(re.escape(n.strip()) for n in sorted(hidden, key=lambda n: (-len(n), n)))
+            + r")(?P<possessive>['’]s)?(?![^\W\d_])",
+            re.I,
+        ) if hidden else None
 
     def speaker(self, author_id: str, label: str) -> str:
         """The name shown for a speaker: the persona name, a pseudonym, or their own label."""
@@ -88,6 +106,33 @@ class Names:
                     break
         out.append(text[pos:])
         return "".join(out)
+
+
+    def strip_opted_out(self, name: str) -> str:
+        """A channel, group or server name without the names of opted-out people ("" when nothing
+        else is left: an unnamed group)."""
+        if self._opted_out_names is None or not name:
+            return name
+        stripped = self._opted_out_names.sub("", name)
+        return name if stripped == name else _tidy(stripped)
+
+    def scrub_opted_out(self, text: str) -> str:
+        """``text`` with the bare names of opted-out people written as "someone"."""
+        if self._opted_out_names is None or not text:
+            return text
+        return self._opted_out_names.sub(lambda m: OPTED_OUT_NAME + (m.group("possessive") or ""), text)
+
+
+_LIST_SEPARATOR = re.compile(r"(\s*(?:[,&+/|·•;]|\band\b)\s*)", re.I)
+_DANGLING = " \t-_.,:;'’~|&+/·•()[]{}"
+
+
+def _tidy(name: str) -> str:
+    """What is left of a name list once names were cut out: no empty items, no dangling separators."""
+    pieces = _LIST_SEPARATOR.split(" ".join(name.split()))
+    items, separators = pieces[0::2], pieces[1::2]
+    kept = [(separators[i - 1] if i else "", item.strip()) for i, item in enumerate(items) if item.strip(_DANGLING)]
+    return "".join((sep if k else "") + item for k, (sep, item) in enumerate(kept)).strip(_DANGLING)
 
 
 def _assign_pseudonyms(author_ids: list[str], avoid: str) -> dict[str, str]:

@@ -85,6 +85,7 @@ def build_dataset(
         for fmt in exports:
             write_exports(partial, fmt)
         _write_json(partial / "media.json", builder.catalogue.to_json())
+        persona = builder.persona  # its name redacted like every name from the export
         report = write_report(partial, tally, persona, config, builder.catalogue)
         _write_json(partial / "meta.json", {
             "shizu_version": shizu.__version__,

@@ -3,13 +3,17 @@
 ``Redactor().redact(text)`` replaces every detected item with the placeholder of its type and lists
 what it replaced, so the build trains on safe text and its privacy report can count findings per
 type. Replacing (not dropping) keeps the message's shape: the model learns "here I gave my number",
-never the number.
+never the number. ``shizu build`` runs it over every string from an export that can reach the
+dataset, the report or the media catalogue, not only message text (``docs/privacy.md`` lists them):
+:meth:`Redactor.find_in_filename` reads attachment file names, :meth:`Redactor.url_findings` URLs
+and local paths.
 
 ========================  ===================  ==========================================================
 Type                      Placeholder          What is replaced
 ========================  ===================  ==========================================================
 ``EMAIL``                 ``<EMAIL>``          ``local@domain.tld`` (file names like ``icon@2x.png`` are not)
-``PHONE``                 ``<PHONE>``          numbers valid for their country per libphonenumber
+``PHONE``                 ``<PHONE>``          numbers valid for their country per libphonenumber, and
+                                               numbers shaped like real ones in ranges it calls invalid
 ``IPV4``, ``IPV6``        ``<IP>``             addresses ``ipaddress`` accepts
 ``CARD``                  ``<CARD>``           13–19 digits, card-network first digit, valid Luhn
 ``IBAN``                  ``<IBAN>``           valid per python-stdnum (mod-97 and the country's layout)
@@ -19,37 +23,59 @@ Type                      Placeholder          What is replaced
 ``PRIVATE_KEY``           ``<SECRET>``         ``-----BEGIN … PRIVATE KEY-----`` blocks
 ``SECRET``                ``<SECRET>``         the value in ``password=…``, ``token: …``, ``"api_key": "…"``,
                                                ``my password is …``; Discord and Slack webhook URLs
+``SSN``                   ``<SSN>``            US Social Security numbers: ``123-45-6789`` (area not 000,
+                                               666 or 9xx, group not 00, serial not 0000); ``123 45 6789``
+                                               and bare ``123456789`` only right after an SSN word
+``NI_NUMBER``             ``<NI_NUMBER>``      UK National Insurance numbers ``AB 12 34 56 C`` with HMRC's
+                                               prefix rules; lower case or no suffix letter only after
+                                               an NI word ("NI number", "national insurance", "nino")
+``PASSPORT``              ``<PASSPORT>``       the number after "passport no.", "passport number:",
+                                               "passport #" (6–9 letters and digits, 3+ digits)
 ========================  ===================  ==========================================================
 
 Decisions on chat look-alikes (each one is pinned by a test):
 
 - A candidate is replaced only when its validator accepts it, so times, dates, prices, scores,
   dice rolls and version strings never match the phone, card or IBAN shapes they resemble.
-- A phone number needs ``+``/``00`` and a valid country, or a national layout with separators
-  (``(415) 555-0132``, ``415-555-0132``, ``07911 123456``, ``06 12 34 56 78``, ``030/1234567``)
-  valid in the US or a trunk-0 country (GB, IE, FR, BE, NL, DE, AT, CH, SE, AU, NZ, JP). A bare
-  digit run counts only right after a phone word ("call", "text me on", "my number is"). Right
-  after an id word ("order", "tracking", "id", "ref"…) a national-format number or a bare card-length
-  run is taken for the id it names.
+- A phone number needs ``+``/``00`` and an existing country code, or a national layout with
+  separators (``(415) 555-0132``, ``415-555-0132``, ``07911 123456``, ``06 12 34 56 78``,
+  ``030/1234567``) in the US or a trunk-0 country (GB, IE, FR, BE, NL, DE, AT, CH, SE, AU, NZ, JP).
+  A bare digit run counts only right after a phone word ("call", "text me on", "my number is").
+  Right after an id word ("order", "tracking", "id", "ref"…) a national-format number or a bare
+  card-length run is taken for the id it names.
+- libphonenumber's validity only raises confidence: a number it calls invalid (reserved for drama
+  like ``07700 900123``, fictional like ``+1 555 0100 123``, or allocated after its metadata like
+  area code 624) is still a phone number when it is shaped like one: a length the country dials
+  (``is_possible_number``), for ``+``/``00`` numbers the whole country code in the first group and
+  groups of two digits or more after the next one; for US layouts an area code and exchange that
+  start with 2–9 and are not N11 (``123-456-7890`` is not a number). A digit run that starts with a
+  date (``YYYY-MM-DD``, ``DD-MM-YYYY``) is a date and a time (``photo_2024-03-02_21-14-05``,
+  ``02 03 2024 21 30``), never a number.
 - Discord snowflakes (17–20 digits) are never cards: 17–18 digit runs are not card lengths and
   19-digit runs must start with a card-network digit (2–6), while snowflakes start with 1.
 - ``1.2.3.4`` is an IP unless a version word or ``v`` precedes it (``version 1.2.3.4``,
   ``v1.2.3.4``, ``update to 1.2.3.4``). Loopback and unspecified addresses (``127.0.0.1``,
   ``::1``, ``0.0.0.0``) identify no one and are kept.
-- Phone numbers, cards and IBANs are not looked for inside URLs (Tenor/YouTube ids are long digit
-  runs) or Discord markup (``<@123…>``, ``<t:1700000000:R>``); keys, tokens, emails and IPs are.
+- Phone numbers, cards, IBANs, SSNs, NI and passport numbers are not looked for inside URLs
+  (Tenor/YouTube ids are long digit runs) or Discord markup (``<@123…>``, ``<t:1700000000:R>``) in
+  text, where the URL becomes a tag anyway; keys, tokens, emails and IPs are.
+  :meth:`Redactor.url_findings` does look for them in a URL's decoded path segments and query
+  values (``?phone=%2B447911123456``, ``?ssn=123-45-6789``, ``wa.me/447911123456``): a URL with any
+  finding is never catalogued.
 - ``password: …`` and ``… is …`` forms need a value that looks like a secret (a digit, a symbol,
   mixed case or 12+ characters), so "password: forgot it" and "the token is invalid" stay.
 
 Known gaps, measured as misses / false positives by the corpus: lower-case IBANs, IPs written with
 leading zeros (``192.168.001.001``), secrets after a dash (``password - hunter2``); a four-part
-version number with no version word before it is taken for an IP, and a Luhn-valid 16-digit number
-outside any id context for a card.
+version number with no version word before it is taken for an IP, a Luhn-valid 16-digit number
+outside any id context for a card, and a part number in SSN layout (``part no 123-45-6789``) for an
+SSN. Street addresses, names and dates of birth are not detected (``docs/privacy.md``).
 
 Placeholders hold no digits, ``@`` or assignment values, so redacting redacted text changes nothing.
 Speed: a message without a digit, ``@``, ``-----BEGIN`` or a secret word costs a few substring
 tests, and each detector runs only on messages that have what it needs (7+ digits for phone
-numbers, cards and IBANs).
+numbers, cards, IBANs and SSNs; six digits in a row for NI numbers; the word "passport" for
+passport numbers). :meth:`Redactor.url_findings` skips pieces that are snowflakes or hex signatures.
 """
 
 from __future__ import annotations
@@ -61,6 +87,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
 
 import phonenumbers
 from stdnum import iban, luhn
@@ -76,6 +103,9 @@ PLACEHOLDERS: dict[str, str] = {
     "API_KEY": "<API_KEY>",
     "PRIVATE_KEY": "<SECRET>",
     "SECRET": "<SECRET>",
+    "SSN": "<SSN>",
+    "NI_NUMBER": "<NI_NUMBER>",
+    "PASSPORT": "<PASSPORT>",
 }
 PII_TYPES: tuple[str, ...] = tuple(PLACEHOLDERS)
 
@@ -102,6 +132,7 @@ class RedactResult(NamedTuple):
 
 _DIGIT = re.compile(r"[0-9]")
 _SEVEN_DIGITS = re.compile(r"[0-9](?:[^0-9]*[0-9]){6}")  # the fewest a phone number, card or IBAN has
+_SIX_DIGITS_TOGETHER = re.compile(r"[0-9]{2} ?[0-9]{2} ?[0-9]{2}")  # the digits of an NI number
 _SECRET_WORD = re.compile(r"pass|pw|secret|token|key|credential")  # searched in the lower-cased text
 
 
@@ -112,6 +143,8 @@ def _features(text: str) -> set[str]:
         features.add("digit")
         if _SEVEN_DIGITS.search(text):
             features.add("7-digits")
+        if _SIX_DIGITS_TOGETHER.search(text):
+            features.add("6-digits")
         features.update(c for c in ".:" if c in text)
         if "/api/webhooks/" in text or "hooks.slack.com" in text:
             features.add("webhook")
@@ -119,8 +152,11 @@ def _features(text: str) -> set[str]:
         features.add("@")
     if "-----BEGIN" in text:
         features.add("pem")
-    if _SECRET_WORD.search(text.lower()):
+    lower = text.lower()
+    if _SECRET_WORD.search(lower):
         features.add("secret-word")
+        if "passport" in lower:
+            features.add("passport")
     return features
 
 
@@ -179,32 +215,61 @@ _DIGITS = re.compile(r"[0-9]+")
 _TRUNK_ZERO_REGIONS = ("GB", "IE", "FR", "BE", "NL", "DE", "AT", "CH", "SE", "AU", "NZ", "JP")
 
 
+def _parse_phone(digits: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(digits if region else "+" + digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def _valid_phone(digits: str, region: str | None) -> bool:
     """True when libphonenumber knows ``digits`` (``+``-prefixed when ``region`` is None) as a number."""
-    try:
-        number = phonenumbers.parse(digits if region else "+" + digits, region)
-    except phonenumbers.NumberParseException:
+    number = _parse_phone(digits, region)
+    return number is not None and phonenumbers.is_valid_number(number)
+
+
+def _possible_phone(digits: str, region: str | None) -> bool:
+    """True when ``digits`` has a length the country dials, whatever its range (reserved, fictional or
+    allocated after this libphonenumber's metadata): an existing country code, then a possible length."""
+    number = _parse_phone(digits, region)
+    if number is None or phonenumbers.region_code_for_country_code(number.country_code) == "ZZ":
         return False
-    return phonenumbers.is_valid_number(number)
+    return phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+
+
+def _nanp_shaped(digits: str) -> bool:
+    """A North American number's structure: area code and exchange start with 2-9 and are not N11."""
+    digits = digits[1:] if len(digits) == 11 else digits
+    area, exchange = digits[:3], digits[3:6]
+    return (
+        len(digits) == 10 and area[0] not in "01" and exchange[0] not in "01"
+        and area[1:] != "11" and exchange[1:] != "11"
+    )
 
 
 def _is_phone(text: str, groups: list[Span], plus: bool) -> bool:
     """Whether the digit groups (with what separates them in ``text``) form one phone number.
 
-    Layout first (cheap), then context words, then libphonenumber.
+    Layout first (cheap), then context words, then libphonenumber: a valid number, or a number
+    shaped like one (country code or trunk prefix, a length the country dials, phone-like grouping)
+    in a range libphonenumber does not know as assigned.
     """
     digits = "".join(text[a:b] for a, b in groups)
-    if plus:
-        return 8 <= len(digits) <= 15 and _valid_phone(digits, None)
     sizes = [b - a for a, b in groups]
+    if plus:
+        return 8 <= len(digits) <= 15 and _international(digits, sizes, prefix=0)
     separated = len(groups) > 1
     separators = "".join(text[a:b] for (_, a), (b, _) in zip(groups, groups[1:], strict=False))
-    regions: tuple[str | None, ...]
+    regions: tuple[str, ...]
     if "/" in separators:
         # Only the German "030/1234567" layout; other slashes are dates and fractions.
         layout_ok, regions = len(groups) == 2 and digits[0] == "0", ("DE",)
     elif digits.startswith("00"):
-        layout_ok, regions, digits = 10 <= len(digits) <= 17, (None,), digits[2:]
+        if not 10 <= len(digits) <= 17 or _after_id_word(text, groups[0][0]):
+            return False
+        if not separated and not _after_phone_word(text, groups[0][0]):
+            return False
+        return _international(digits[2:], sizes, prefix=2)
     elif digits.startswith("0"):
         # Dots only on their own ("06.12.34.56.78"), never a dotted date and a time ("09.10.2014 1800").
         dots_ok = "." not in separators or set(separators) == {"."}
@@ -221,7 +286,39 @@ def _is_phone(text: str, groups: list[Span], plus: bool) -> bool:
         return False
     if not separated and not _after_phone_word(text, groups[0][0]):
         return False
-    return any(_valid_phone(digits, region) for region in regions)
+    if any(_valid_phone(digits, region) for region in regions):
+        return True
+    if regions == ("US",):
+        return _nanp_shaped(digits)
+    return any(_possible_phone(digits, region) for region in regions)
+
+
+def _international(digits: str, sizes: list[int], prefix: int) -> bool:
+    """``+`` / ``00`` numbers: valid, or possible with the country code whole in the first group and
+    phone-like groups after it (two digits or more; one single digit right after the country code,
+    as in ``+33 6 12 34 56 78``). ``prefix``: the digits before the country code (2 for ``00``)."""
+    if _valid_phone(digits, None):
+        return True
+    number = _parse_phone(digits, None)
+    if number is None or not _possible_phone(digits, None):
+        return False
+    return len(sizes) == 1 or (
+        sizes[0] - prefix >= len(str(number.country_code)) and all(size >= 2 for size in sizes[2:])
+    )
+
+
+def _date_led(text: str, groups: list[Span]) -> bool:
+    """Whether a digit run starts with a date: year-month-day (``2024-03-02``, ``2024 03 02``) or
+    day-month-year / month-day-year (``02-03-2024``, ``02 03 2024``)."""
+    if len(groups) < 3:
+        return False
+    sizes = [b - a for a, b in groups[:3]]
+    a, b, c = (int(text[x:y]) for x, y in groups[:3])
+    if sizes == [4, 2, 2]:
+        return 1900 <= a <= 2099 and 1 <= b <= 12 and 1 <= c <= 31
+    if sizes == [2, 2, 4]:
+        return 1900 <= c <= 2099 and 1 <= min(a, b) <= 12 and max(a, b) <= 31
+    return False
 
 
 def _phone_spans(match: re.Match[str]) -> list[Span]:
@@ -233,7 +330,7 @@ def _phone_spans(match: re.Match[str]) -> list[Span]:
         counts.append(counts[-1] + b - a)
     plus = match.group("plus") is not None
     spans: list[Span] = []
-    i = 0
+    i = 3 if _date_led(text, groups) else 0  # "2024-03-02 21-14-05": a date, then a time
     while i < len(groups):
         end = next(
             (j for j in range(len(groups), i, -1)
@@ -246,6 +343,8 @@ def _phone_spans(match: re.Match[str]) -> list[Span]:
         start = match.start() if i == 0 else groups[i][0]
         if i > 0 and text[start - 1] == "(":
             start -= 1
+        elif text[start] == "(" and text[groups[i][1] : groups[i][1] + 1] != ")":
+            start += 1  # "(07700 900123)": the brackets hold the number, not its area code
         spans.append((start, groups[end - 1][1]))
         i = end
     return spans
@@ -289,6 +388,70 @@ def _iban_spans(match: re.Match[str]) -> list[Span]:
         if iban.is_valid(candidate):
             return [(match.start(), match.start() + len(candidate))]
     return []
+
+
+# --- national identity numbers ---------------------------------------------------------------------
+
+_SSN = re.compile(
+    r"(?<![\w#$€£¥.,/@-])(?<![0-9]:)"
+    r"(?P<area>[0-9]{3})(?P<sep>[- ]?)(?P<group>[0-9]{2})(?P=sep)(?P<serial>[0-9]{4})"
+    r"(?!\w|[.,/-][0-9])",
+    re.A,
+)
+_SSN_CUE = re.compile(
+    r"\b(?:ssn|ss#|ssa|social[ -]?security|social[ -]?sec|soc\.? ?sec)\w*(?:\W+\w+){0,4}\W*$", re.I
+)
+
+
+def _ssn_spans(match: re.Match[str]) -> list[Span]:
+    """US Social Security numbers: ``123-45-6789`` anywhere, ``123 45 6789`` and ``123456789`` only
+    right after an SSN word; never area 000, 666 or 9xx, group 00 or serial 0000 (never issued)."""
+    area, group, serial = match.group("area", "group", "serial")
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return []
+    text, start = match.string, match.start()
+    if _SSN_CUE.search(text, max(0, start - 40), start):
+        return [match.span()]
+    if match.group("sep") != "-" or _after_id_word(text, start):
+        return []
+    return [match.span()]
+
+
+_NI_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9])(?P<prefix>[A-Za-z]{2}) ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}(?: ?(?P<suffix>[A-Da-d]))?"
+    r"(?![A-Za-z0-9])",
+    re.A,
+)
+_NI_CUE = re.compile(r"\b(?:ni|nin|nino|national[ -]?insurance)\b(?:\W+\w+){0,3}\W*$", re.I)
+_NI_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def _ni_spans(match: re.Match[str]) -> list[Span]:
+    """UK National Insurance numbers (``AB 12 34 56 C``) with HMRC's prefix rules: the first letter
+    is not D F I Q U V, the second not D F I O Q U V, and BG GB KN NK NT TN ZZ are never issued.
+    Lower case, or no suffix letter, only right after an NI word ("NI number", "national insurance")."""
+    prefix, suffix = match.group("prefix"), match.group("suffix")
+    upper = prefix.upper()
+    if upper[0] in "DFIQUV" or upper[1] in "DFIOQUV" or upper in _NI_BAD_PREFIXES:
+        return []
+    if suffix is None or not (prefix.isupper() and suffix.isupper()):
+        text, start = match.string, match.start()
+        if not _NI_CUE.search(text, max(0, start - 40), start):
+            return []
+    return [match.span()]
+
+
+_PASSPORT = re.compile(
+    r"\bpassport(?:'?s)?(?:\s*(?:no\b\.?|nr\b\.?|num\b\.?|number\b|#|id\b))?"
+    r"(?:\s*(?:is|was|[:=#-])\s*|\s+)(?P<value>[A-Za-z0-9]{6,9})(?![\w-])",
+    re.I | re.A,
+)
+
+
+def _passport_spans(match: re.Match[str]) -> list[Span]:
+    """A passport number right after "passport (no./number/#)": 6-9 letters and digits, three of
+    them digits at least (``X1234567``, ``533380006``, ``C01X00T47``, not "2x2inch")."""
+    return [match.span("value")] if sum(c.isdigit() for c in match.group("value")) >= 3 else []
 
 
 # --- IP addresses ---------------------------------------------------------------------------------
@@ -366,7 +529,7 @@ def _discord_token_spans(match: re.Match[str]) -> list[Span]:
 
 
 _API_KEY = re.compile(
-    r"(?<![\w-])(?:"
+    r"(?<![A-Za-z0-9-])(?:"  # after "_" too: token_ghp_…, a file name or a variable
     r"sk-(?:proj-|ant-[a-z0-9]+-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
     r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}"  # GitHub
     r"|(?:AKIA|ASIA)[A-Z0-9]{16}"  # AWS access key id
@@ -446,6 +609,44 @@ def _whole(match: re.Match[str]) -> list[Span]:
     return [match.span()]
 
 
+# --- URLs and paths ----------------------------------------------------------------------------------
+
+_MORE_EXTENSIONS = frozenset("heic heif avif m4v m4a opus docx xlsx pptx odt vcf html htm".split())
+# A snowflake or a hex signature (Discord CDN ``ex``/``is``/``hm``), alone or as a query value: no PII type
+# is a 17-20 digit run starting with 1 or lower-case hex with a letter, so such pieces are skipped.
+_OPAQUE_PIECE = re.compile(r"(?:[^:]*: )?(?:1[0-9]{16,19}|(?=[0-9]*[a-f])[0-9a-f]{8,})")
+_QUERY_PHONE_KEY = re.compile(r"phone|tel|mobile|cell|whats ?app|number|msisdn|sms", re.I)
+
+
+def _url_pieces(url: str, *, path_only: bool = False) -> list[str]:
+    """The decoded pieces of a URL (or a local path) that :meth:`Redactor.url_findings` reads as text."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = urlsplit("")._replace(path=url)
+    if not parts.netloc and "\\" in url:  # a Windows path
+        return [unquote(segment) for segment in re.split(r"[\\/]", url) if segment]
+    host = (parts.hostname or "").lower()
+    pieces = [parts.netloc] if parts.netloc else []
+    segments = [unquote(segment) for segment in parts.path.split("/") if segment]
+    if host in ("wa.me", "api.whatsapp.com") or parts.scheme.lower() in ("tel", "sms", "callto"):
+        segments = [f"whatsapp +{s.lstrip('+')}" if s.lstrip("+").isdigit() else s for s in segments]
+    pieces += segments
+    if path_only:
+        return pieces
+    for pair in parts.query.split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        key, value = unquote(key), unquote(value)
+        if value.isdigit() and _QUERY_PHONE_KEY.search(key):
+            value = "+" + value if not value.startswith("0") else value
+        pieces.append(f"{key}: {value}" if value else key)
+    if parts.fragment:
+        pieces.append(unquote(parts.fragment))
+    return pieces
+
+
 # --- the detector table ---------------------------------------------------------------------------
 
 
@@ -468,6 +669,9 @@ _DETECTORS: tuple[_Detector, ...] = (
     _Detector("SECRET", _WEBHOOK, frozenset({"webhook"}), _whole),
     _Detector("SECRET", _SECRET_ASSIGNMENT, frozenset({"secret-word"}), _secret_spans),
     _Detector("EMAIL", _EMAIL, frozenset({"@"}), _email_spans),
+    _Detector("PASSPORT", _PASSPORT, frozenset({"digit", "passport"}), _passport_spans, in_links=False),
+    _Detector("SSN", _SSN, frozenset({"7-digits"}), _ssn_spans, in_links=False),
+    _Detector("NI_NUMBER", _NI_NUMBER, frozenset({"6-digits"}), _ni_spans, in_links=False),
     _Detector("IBAN", _IBAN, frozenset({"7-digits"}), _iban_spans, in_links=False),
     _Detector("CARD", _CARD, frozenset({"7-digits"}), _card_spans, in_links=False),
     _Detector("IPV6", _IPV6, frozenset({"digit", ":"}), _ipv6_spans),
@@ -505,6 +709,41 @@ class Redactor:
                 findings.append(Finding(kind, start, end, text[start:end]))
                 taken_until = end
         return findings
+
+    def find_in_filename(self, name: str) -> list[Finding]:
+        """PII in a file name (``john.smith@gmail.com.png``, ``call_me_07911_123456.jpg``): the name
+        without its extension, underscores read as spaces (then as they are, for keys such as
+        ``ghp_…``); offsets and texts are the name's own."""
+        stem = name
+        if "." in name:
+            head, ext = name.rsplit(".", 1)
+            if ext.lower() in _FILE_EXTENSIONS or ext.lower() in _MORE_EXTENSIONS:
+                stem = head
+        found = self.find(stem.replace("_", " ")) if "_" in stem else []
+        found += [f for f in self.find(stem) if not _overlaps((f.start, f.end), [(g.start, g.end) for g in found])]
+        return [Finding(f.type, f.start, f.end, name[f.start : f.end]) for f in sorted(found, key=lambda f: f.start)]
+
+    def url_findings(self, url: str, *, path_only: bool = False) -> list[tuple[str, str]]:
+        """``(type, text)`` of the PII anywhere in a URL or local file path: the whole string as for
+        text (emails, keys, tokens, IPs, webhooks), then each decoded piece as plain text, where the
+        digit-shaped types are looked for too: the host, every path segment as a file name, every
+        query parameter as ``name: value`` (so ``?phone=07911123456`` and ``?ssn=123456789`` read with
+        their cue word) and the fragment. ``wa.me/447911123456`` (a WhatsApp chat link) is a phone number.
+
+        ``path_only``: only the host and the path segments, what a media label is made of (faster).
+        """
+        found = [] if path_only else [(f.type, f.text) for f in self.find(url)]
+        encoded = "%" in url
+        for piece in _url_pieces(url, path_only=path_only):
+            if _OPAQUE_PIECE.fullmatch(piece) or not (
+                encoded or "@" in piece or _SIX_DIGITS_TOGETHER.search(piece) or _SEVEN_DIGITS.search(piece)
+                or "passport" in piece.lower()
+            ):
+                continue  # ids, hashes, or nothing the whole URL's search has not looked at
+            for finding in self.find_in_filename(piece):
+                if not any(finding.text in (seen, unquote(seen)) for _, seen in found):
+                    found.append((finding.type, finding.text))
+        return found
 
     def redact(self, text: str) -> RedactResult:
         """``text`` with each finding replaced by its type's placeholder, and what was replaced."""

@@ -35,6 +35,7 @@ class _Place(msgspec.Struct):
 class _Row(msgspec.Struct):
     id: str
     messages: list[_Message]
+    timestamp: str = ""  # the time of the example's last message (ISO, UTC)
     persona: str | None = None  # the situation, structured (datasets built before it only have the system prompt)
     place: _Place | None = None
     participants: list[str] | None = None
@@ -54,6 +55,7 @@ class Example:
     persona: str | None = None
     place: dict[str, str] | None = None
     participants: tuple[str, ...] | None = None
+    timestamp: str = ""
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -78,7 +80,7 @@ def read_examples(path: Path) -> list[Example]:
         place = msgspec.structs.asdict(row.place) if row.place is not None else None
         examples.append(Example(
             id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages], persona=row.persona,
-            place=place, participants=tuple(row.participants) if row.participants is not None else None,
+            place=place, participants=tuple(row.participants) if row.participants is not None else None, timestamp=row.timestamp,
         ))
     return examples
 

@@ -16,6 +16,7 @@ Plain ``Trainer`` rather than TRL's ``SFTTrainer``: on CPU it was measured ~40% 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -36,7 +37,20 @@ from shizu.config import TrainConfig
 from shizu.dataset.reader import Example, dataset_sha256, read_examples
 from shizu.errors import TrainError
 from shizu.progress import QUIET, Reporter
-from shizu.train.base_model import BaseModel, resolve_base
+from shizu.train.base_model import BaseModel, cache_root, resolve_base
+from shizu.train.budget import (
+    CALIBRATION_BATCHES,
+    Fit,
+    StopAtDeadline,
+    calibrate,
+    fit_budget,
+    format_duration,
+    known_rate,
+    order_for_budget,
+    parse_duration,
+    rate_key,
+    remember_rate,
+)
 from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
 from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
 from shizu.train.loss_curve import write_curves
@@ -61,6 +75,8 @@ class TrainOptions:
     qlora: bool | None = None
     name: str | None = None
     resume: bool = False
+    dry_run: bool = False  # print the plan and its estimated duration, train nothing
+    time_budget: str | None = None  # --time: fit the run into this duration ("45m")
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ class TrainResult:
     step: int
     max_steps: int
     metrics: dict[str, float] = field(default_factory=dict)
+    estimate_seconds: float | None = None  # the planned duration (a dry run's whole answer)
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,10 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     # 1. Settings and the dataset files (read first: a missing or malformed file fails before any model loads).
     cfg, name, resumed = _settings(ws, options)
     train_examples, val_examples = read_dataset(ws, cfg)
+    budget_text = options.time_budget if options.time_budget is not None else cfg.time_budget
+    budget = resumed.get("budget", {}).get("seconds") if resumed else (parse_duration(budget_text) if budget_text.strip() else None)
+    if budget is not None:  # a budget takes examples in its rule's order: the data is read in that order
+        train_examples = [train_examples[i] for i in order_for_budget([e.timestamp for e in train_examples], cfg.budget_rule)]
     say(f"{'Resuming' if resumed else 'Starting'} run {name!r}")
 
     # 2. Machine.
@@ -152,13 +173,37 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     trainable, total = model.get_nb_trainable_parameters()
     say(f"  LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha} on {_targets(cfg)}: {trainable:,} trainable parameters ({trainable / total:.2%})")
 
-    # 6. Train.
+    # 6. The cost: the rate at these settings, the budget's fit, the estimate.
+    collator = SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
+    key = rate_key(base.sha256, device.device.value, device.dtype.value, device.threads.value, batch.micro_batch.value, data.max_length)
+    rate, source = known_rate(cache_root(), key), "measured by an earlier run on this machine"
+    if not rate:
+        rate = calibrate(model, collator, _features(data.train), batch.micro_batch.value)
+        source = f"calibrated on {CALIBRATION_BATCHES} micro-batches just now"
+    fit = None
+    if budget is not None:
+        fit = fit_budget(budget, rate, data.tokens, len(data.train), cfg.batch_size, max_steps, cfg.budget_rule)
+        if resumed and resumed["budget"].get("examples"):
+            fit = Fit(resumed["max_steps"], resumed["budget"]["examples"], resumed["budget"]["rule"], resumed["budget"]["reason"])
+        max_steps = fit.max_steps
+        if fit.examples:
+            data = dataclasses.replace(data, train=data.train[: fit.examples])
+        _say_setting(say, "time budget", Setting(format_duration(budget), fit.reason))
+    planned_tokens = round(data.tokens * max_steps * cfg.batch_size / max(len(data.train), 1))
+    estimate = planned_tokens / rate if rate else None
+    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens at ~{rate:,.0f} tok/s ({source})"
+        + (f": about {format_duration(estimate)} of training" if estimate else ""))
+    if options.dry_run:
+        say("Dry run: nothing was trained (drop --dry-run to train).")
+        return TrainResult(name=name, path=ws.runs_dir / name, finished=False, step=0, max_steps=max_steps, estimate_seconds=estimate)
+
+    # 7. Train.
     resolved = {
         "name": name, "config": msgspec.to_builtins(cfg), "max_steps": max_steps, "max_length": data.max_length,
-        "dataset_sha256": data.sha256, "base_sha256": base.sha256,
+        "dataset_sha256": data.sha256, "base_sha256": base.sha256, "budget": fit.to_json(budget) if fit and budget else {},
     }
-    planned_tokens = round(data.tokens * max_steps * cfg.batch_size / max(len(data.train), 1))
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
+    deadline = StopAtDeadline(budget)
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         partial = runs.partial_dir(ws.runs_dir, name) if resumed else runs.start_run(ws.runs_dir, name, resolved)
         checkpoint = runs.latest_checkpoint(partial) if resumed else None
@@ -169,14 +214,16 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
             args=training_arguments(partial, cfg, device, batch, max_steps=max_steps, has_val=bool(data.val)),
             train_dataset=_features(data.train),
             eval_dataset=_features(data.val) if data.val else None,
-            data_collator=SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None),
+            data_collator=collator,
             compute_loss_func=supervised_loss,
-            callbacks=[progress, interrupt],
+            callbacks=[progress, interrupt, deadline],
         )
         _drop_default_printer(trainer)
         started = time.perf_counter()
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     state = trainer.state
+    if deadline.reached:
+        say(f"  the time budget ({format_duration(budget or 0)}) was reached at step {state.global_step}/{max_steps}: finishing the run there")
     if interrupt.interrupted and state.global_step < max_steps:
         return TrainResult(name=name, path=partial, finished=False, step=state.global_step, max_steps=max_steps)
     seconds = time.perf_counter() - started
@@ -195,7 +242,11 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         else:
             metrics["final_val_loss"] = trainer.evaluate()["eval_loss"]
 
-    # 7. Finish: the run folder appears complete or not at all.
+    remember_rate(cache_root(), key, metrics["tokens_per_second"])
+    metrics["estimated_seconds"] = round(estimate, 1) if estimate else None
+    metrics["stopped_by_budget"] = deadline.reached
+
+    # 8. Finish: the run folder appears complete or not at all.
     incoming = runs.incoming_dir(ws.runs_dir, name) if is_main else ws.runs_dir / f".{name}.incoming"
     trainer.accelerator.wait_for_everyone()
     if trainer.is_fsdp_enabled:  # gather the sharded adapter into one ordinary PEFT adapter
@@ -206,7 +257,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     tokenizer.save_pretrained(incoming)
     for clutter in ("training_args.bin", "README.md"):  # a pickle and an empty model card; meta.json says it all
         (incoming / clutter).unlink(missing_ok=True)
-    meta = _meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics)
+    meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None}
     final = runs.finish_run(partial, incoming, name, write_curves(incoming, name, meta, state.log_history))
     return TrainResult(name=name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
 

@@ -1,0 +1,173 @@
+"""What a run will cost before it starts, and fitting it into the time the user has.
+
+* **The rate**: tokens per second at the run's exact settings (base model, device, dtype, threads,
+  micro-batch, cutoff). The rate a finished run measured on this machine is kept in the Shizu
+  cache (``<cache>/train-rates.json``) and used next time; otherwise a short calibration times a
+  few real forward and backward passes on the run's own model and data (no optimizer step: the
+  weights do not change).
+* **The plan**: tokens to train (one epoch's tokens per pass) over the rate is the estimate
+  ``shizu train`` and ``--dry-run`` print; the progress bar refines it from the tokens actually
+  trained.
+* **A budget** (``--time 45m``, ``[train] time_budget``): when the planned run does not fit in 90%
+  of the budget (the rest is for validation and saving), the number of steps is cut to what fits,
+  and when that is less than one pass over the data, the examples to use are chosen by
+  ``[train] budget_rule``: ``recent`` (the default: the most recent conversations first, the
+  person's current voice) or ``spread`` (evenly over the whole history). The run's meta.json
+  records the choice. A run that reaches its budget anyway stops after the current step and
+  finishes like any other run (saved, evaluated on validation).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from shizu.errors import TrainError
+from shizu.train.supervised import supervised_loss
+
+BUDGET_SHARE = 0.9  # of the budget for training steps; the rest for validation and saving
+CALIBRATION_BATCHES = 3  # timed micro-batches (after one untimed warm-up)
+RATES_FILE = "train-rates.json"
+_DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """``45m``, ``1h30m``, ``90s``, ``2h``, or a bare number of minutes, in seconds."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text) * 60
+    m = _DURATION.match(text)
+    if not text or m is None or not any(m.groupdict().values()):
+        raise TrainError(f"{text!r} is not a duration", hint="Write it like 45m, 1h30m, 2h or 90s.")
+    return float(m["h"] or 0) * 3600 + float(m["m"] or 0) * 60 + float(m["s"] or 0)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def rate_key(base_sha256: str, device: str, dtype: str, threads: int, micro_batch: int, max_length: int) -> str:
+    """The settings a measured rate holds for."""
+    return f"{base_sha256[:16]}|{device}|{dtype}|{threads}|{micro_batch}|{max_length}"
+
+
+def known_rate(cache: Path, key: str) -> float | None:
+    """Tokens/s a finished run measured at these settings on this machine, if any."""
+    try:
+        return float(json.loads((cache / RATES_FILE).read_text(encoding="utf-8"))[key]["tokens_per_second"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_rate(cache: Path, key: str, tokens_per_second: float) -> None:
+    path = cache / RATES_FILE
+    try:
+        rates = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        rates = {}
+    rates[key] = {"tokens_per_second": round(tokens_per_second, 1), "measured": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rates, indent=2) + "\n", encoding="utf-8")
+
+
+def calibrate(model: Any, collator: Any, features: Sequence[dict[str, list[int]]], micro_batch: int) -> float:
+    """Tokens/s of forward + backward passes on micro-batches of ``features`` (the weights do not change)."""
+    import torch
+
+    device = next(model.parameters()).device
+    step = max(1, len(features) // (CALIBRATION_BATCHES + 1))
+    picks = [list(features[i:i + micro_batch]) for i in range(0, len(features), step)][: CALIBRATION_BATCHES + 1]
+    model.train()
+    tokens, seconds = 0, 0.0
+    for n, batch in enumerate(picks):
+        inputs = {k: v.to(device) for k, v in collator(batch).items()}
+        labels = inputs.pop("labels")
+        start = time.perf_counter()
+        supervised_loss(model(**inputs), labels).backward()  # exactly what a training step computes
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if n:  # the first pass warms up allocators and kernels
+            seconds += time.perf_counter() - start
+            tokens += int(inputs["attention_mask"].sum())
+        model.zero_grad(set_to_none=True)
+    return tokens / seconds if seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a run fits its budget: the steps, and the examples when not all of them fit."""
+
+    max_steps: int
+    examples: int | None  # None: every example; else the first N in the rule's order
+    rule: str
+    reason: str
+
+    def to_json(self, budget: float) -> dict[str, Any]:
+        return {"seconds": budget, "max_steps": self.max_steps, "examples": self.examples, "rule": self.rule, "reason": self.reason}
+
+
+def fit_budget(budget: float, rate: float, tokens_per_epoch: int, examples: int, batch_size: int, planned_steps: int, rule: str) -> Fit:
+    """The steps (and examples) that fit ``budget`` seconds at ``rate`` tokens/s."""
+    tokens_per_step = tokens_per_epoch * batch_size / max(examples, 1)
+    affordable = int(budget * BUDGET_SHARE * rate / max(tokens_per_step, 1))
+    if affordable >= planned_steps:
+        return Fit(planned_steps, None, rule, "the planned run fits the budget")
+    steps = max(1, affordable)
+    used = min(examples, steps * batch_size)
+    reason = f"{steps} of {planned_steps} planned steps fit {format_duration(budget)} at {rate:.0f} tok/s"
+    if used < examples:
+        reason += f"; one pass over the {used} " + ("most recent examples" if rule == "recent" else "examples spread evenly over time")
+    return Fit(steps, used if used < examples else None, rule, reason)
+
+
+def order_for_budget(timestamps: Sequence[str], rule: str) -> list[int]:
+    """Indices of the examples in the order a budget takes them: most recent first, or spread evenly over time."""
+    by_time = sorted(range(len(timestamps)), key=lambda i: timestamps[i])
+    if rule == "recent":
+        return by_time[::-1]
+    order: list[int] = []
+    seen: set[int] = set()
+    for step in _halvings(len(by_time)):  # evenly spaced at every prefix length
+        for i in by_time[::step]:
+            if i not in seen:
+                seen.add(i)
+                order.append(i)
+    return order
+
+
+def _halvings(n: int) -> list[int]:
+    steps, step = [], max(n, 1)
+    while step > 1:
+        steps.append(step)
+        step //= 2
+    return [*steps, 1]
+
+
+class StopAtDeadline(TrainerCallback):
+    """Stops after the step that passes the deadline; the run then finishes and saves as usual."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.start = 0.0
+        self.reached = False
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if self.seconds is not None and time.perf_counter() - self.start >= self.seconds:
+            self.reached = True
+            control.should_training_stop = True
+        return control
