@@ -329,8 +329,9 @@ name = {name}
 me = {me}
 
 [privacy]
-# Replace emails, phone numbers, IPs, card numbers, IBANs, tokens and API keys by typed
-# placeholders such as <EMAIL> before anything is trained.
+# Replace emails, phone numbers, IPs, card numbers, IBANs, SSNs, UK NI numbers, labelled passport
+# numbers, tokens and API keys by typed placeholders such as <EMAIL> before anything is trained,
+# in messages and in names, channel names, media labels and URLs alike (docs/privacy.md).
 redact_pii = true
 # User ids whose messages are removed entirely (they never appear, not even as context).
 opt_out = []
