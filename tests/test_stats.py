@@ -220,3 +220,18 @@ def test_html_for_empty_persona_series(tmp_path: Path, me: list[str]) -> None:
     result = stats(ws, "--html")
     assert result.exit_code == 0, result.output
     assert (ws.reports_dir / "stats" / "lengths.png").stat().st_size > 1000
+
+
+def test_opted_out_people_are_not_listed_nor_named_in_places(tmp_path: Path) -> None:
+    ws = make_ws(tmp_path, MESSAGES, me=["100"])
+    text = ws.config_path.read_text(encoding="utf-8").replace("opt_out = []", 'opt_out = ["300"]', 1)
+    ws.config_path.write_text(text, encoding="utf-8")
+    data = stats_json(Workspace(ws.root))
+    assert "300" not in [a["id"] for a in data["authors"]]
+    assert data["messages"] == len(MESSAGES)  # the totals still count their messages
+    assert {c["id"]: c["name"] for c in data["per_channel"]}["11"] == ""  # the DM named after Bob
+    result = stats(Workspace(ws.root), "--html")
+    assert result.exit_code == 0, result.output
+    page = (ws.reports_dir / "stats" / "index.html").read_text(encoding="utf-8")
+    assert "bob" not in page.lower()
+    assert "bob" not in result.stdout.lower()

@@ -95,7 +95,7 @@ def stats(
 
     ws = Workspace.find(workspace)
     with ws.open_store() as store:
-        summary = summarize(store, me_ids(ws, store), store.account_ids())
+        summary = summarize(store, me_ids(ws, store), store.account_ids(), opted_out=ws.config.privacy.opt_out)
         report = write_report(store, summary, ws.reports_dir / "stats") if html else None
     if json:
         print_json(summary)

@@ -21,7 +21,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
-OPTED_OUT_NAME = "someone"
+from shizu.chat.hidden_names import SOMEONE, HiddenNames
+
+OPTED_OUT_NAME = SOMEONE
 _MENTION_START = re.compile(r"(?<![\w@])@")
 
 PSEUDONYMS = (
@@ -68,16 +70,7 @@ class Names:
                     replace.setdefault(name, target)
         self._mention_map = replace
         self._longest = max(map(len, replace), default=0)
-        persona = persona_name.casefold()
-        hidden = {
-            name for author_id in self._opted_out for name in known.get(author_id, ())
-            if len(name.strip()) >= 2 and any(c.isalnum() for c in name) and name.casefold() != persona
-        }
-        self._opted_out_names = re.compile(
-            r"(?<![^\W\d_])(?:" + "|".join(re.escape(n.strip()) for n in sorted(hidden, key=lambda n: (-len(n), n)))
-            + r")(?P<possessive>['’]s)?(?![^\W\d_])",
-            re.I,
-        ) if hidden else None
+        self._hidden = HiddenNames((name for author_id in self._opted_out for name in known.get(author_id, ())), keep=persona_name)
 
     def speaker(self, author_id: str, label: str) -> str:
         """The name shown for a speaker: the persona name, a pseudonym, or their own label."""
@@ -111,28 +104,11 @@ class Names:
     def strip_opted_out(self, name: str) -> str:
         """A channel, group or server name without the names of opted-out people ("" when nothing
         else is left: an unnamed group)."""
-        if self._opted_out_names is None or not name:
-            return name
-        stripped = self._opted_out_names.sub("", name)
-        return name if stripped == name else _tidy(stripped)
+        return self._hidden.strip(name)
 
     def scrub_opted_out(self, text: str) -> str:
         """``text`` with the bare names of opted-out people written as "someone"."""
-        if self._opted_out_names is None or not text:
-            return text
-        return self._opted_out_names.sub(lambda m: OPTED_OUT_NAME + (m.group("possessive") or ""), text)
-
-
-_LIST_SEPARATOR = re.compile(r"(\s*(?:[,&+/|·•;]|\band\b)\s*)", re.I)
-_DANGLING = " \t-_.,:;'’~|&+/·•()[]{}"
-
-
-def _tidy(name: str) -> str:
-    """What is left of a name list once names were cut out: no empty items, no dangling separators."""
-    pieces = _LIST_SEPARATOR.split(" ".join(name.split()))
-    items, separators = pieces[0::2], pieces[1::2]
-    kept = [(separators[i - 1] if i else "", item.strip()) for i, item in enumerate(items) if item.strip(_DANGLING)]
-    return "".join((sep if k else "") + item for k, (sep, item) in enumerate(kept)).strip(_DANGLING)
+        return self._hidden.scrub(text)
 
 
 def _assign_pseudonyms(author_ids: list[str], avoid: str) -> dict[str, str]:

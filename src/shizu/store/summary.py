@@ -10,12 +10,14 @@ structs encode to JSON as they are (``--json``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Literal
 
 import msgspec
 
-from shizu.store.authors import Candidate, me_candidates
+from shizu.chat.hidden_names import HiddenNames
+from shizu.store.authors import TOP_CANDIDATES, Candidate, known_names, me_candidates
 from shizu.store.database import MessageStore
 from shizu.store.rows import from_ms
 
@@ -93,8 +95,16 @@ class Activity(msgspec.Struct, kw_only=True):
     length_others: list[int]
 
 
-def summarize(store: MessageStore, me: list[str], accounts: list[str]) -> StoreStats:
-    """Aggregate the store. ``me`` is the persona's ids, ``accounts`` those from data packages."""
+def summarize(store: MessageStore, me: list[str], accounts: list[str], opted_out: Collection[str] = ()) -> StoreStats:
+    """Aggregate the store. ``me`` is the persona's ids, ``accounts`` those from data packages.
+
+    People in ``opted_out`` (``[privacy] opt_out``) are not listed, not offered as "me", and their
+    names are cut out of channel and group names (:mod:`shizu.chat.hidden_names`); the totals
+    still count their messages.
+    """
+    hidden_ids = set(opted_out)
+    known = known_names(store) if hidden_ids else {}
+    hidden = HiddenNames(name for author_id in hidden_ids for name in known.get(author_id, ()))
     db = store.db
     total, first_ms, last_ms, system = db.execute(
         "SELECT count(*), min(ts), max(ts), coalesce(sum(is_system), 0) FROM messages"
@@ -109,9 +119,13 @@ def summarize(store: MessageStore, me: list[str], accounts: list[str]) -> StoreS
             " FROM (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id) m"
             " LEFT JOIN authors a ON a.id = m.author_id ORDER BY m.n DESC, m.author_id"
         )
+        if aid not in hidden_ids
     ]
     per_channel = [
-        ChannelStats(id=cid, name=name, kind=kind, guild=guild, parent=parent, messages=n)
+        ChannelStats(
+            id=cid, name=hidden.strip(name), kind=kind, guild=hidden.strip(guild) if guild else guild,
+            parent=hidden.strip(parent) if parent else parent, messages=n,
+        )
         for cid, n, name, kind, guild, parent in db.execute(
             "SELECT m.channel_id, m.n, coalesce(c.name, ''), coalesce(c.kind, 'guild-text'), c.guild_name,"
             " c.parent_name FROM (SELECT channel_id, count(*) AS n FROM messages GROUP BY channel_id) m"
@@ -134,7 +148,7 @@ def summarize(store: MessageStore, me: list[str], accounts: list[str]) -> StoreS
         me_accounts=sorted(set(accounts) & me_set),
         me_messages=sum(counts.get(uid, 0) for uid in me_set),
         me_without_messages=sorted(uid for uid in me_set if uid not in counts),
-        me_candidates=[] if me_set or not total else me_candidates(store),
+        me_candidates=[] if me_set or not total else [c for c in me_candidates(store, limit=TOP_CANDIDATES + len(hidden_ids)) if c.id not in hidden_ids][:TOP_CANDIDATES],
         channels_by_kind=dict(sorted(channels_by_kind.items())),
         messages_by_kind=dict(sorted(messages_by_kind.items())),
         per_channel=per_channel,
