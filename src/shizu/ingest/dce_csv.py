@@ -44,7 +44,7 @@ import msgspec
 from shizu.chat.discord_markup import custom_emoji_in, render_raw_markup
 from shizu.errors import IngestError
 from shizu.ingest.base import QUALITY_FULL_EXPORT, SKIP_BAD_TIMESTAMP, SKIP_MALFORMED, SKIP_NO_AUTHOR, FileReport
-from shizu.ingest.dce_json import RAW_MARKUP, MediaFolder, file_name, parse_dce_timestamp
+from shizu.ingest.dce_common import RAW_MARKUP, MediaFolder, file_name, parse_dce_timestamp
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Message, Reaction
 

@@ -50,15 +50,12 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import BinaryIO, ClassVar
-from urllib.parse import unquote
 from zipfile import BadZipFile
 
 import msgspec
 
-from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, parse_timestamp, render_raw_markup
-from shizu.chat.media import LOCAL_OUTSIDE
+from shizu.chat.discord_markup import custom_emoji_in, is_gif_url, render_raw_markup
 from shizu.errors import IngestError
 from shizu.ingest.base import (
     QUALITY_FULL_EXPORT,
@@ -68,6 +65,7 @@ from shizu.ingest.base import (
     SKIP_NO_ID,
     FileReport,
 )
+from shizu.ingest.dce_common import RAW_MARKUP, MediaFolder, file_name, parse_dce_timestamp
 from shizu.ingest.source import Source
 from shizu.message import Attachment, Author, Channel, ChannelKind, Embed, EmbedKind, Message, Reaction, Sticker
 
@@ -212,7 +210,6 @@ _MESSAGES_KEY = re.compile(rb'"messages"\s*:\s*\[')
 _WS = re.compile(rb"[ \t\r\n]*")
 # Everything up to the next bracket or unterminated string, skipping complete strings.
 _SKIP = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
-RAW_MARKUP = re.compile(r"<(?:@[!&]?\d+|#\d+|a?:[A-Za-z0-9_~\-]+:\d+|t:-?\d+(?::[tTdDfFR])?)>")
 _BYTE_POS = re.compile(r"\s*\(byte (\d+)\)$")
 
 _MORE, _END, _BAD = 0, 1, 2
@@ -691,62 +688,6 @@ class _Converter:
             size=a.fileSizeBytes,
             local_path=self.media.local_path(url),
         )
-
-
-class MediaFolder:
-    """Files a ``--media`` export downloaded next to itself (DCE writes their paths as URLs)."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.missing = 0  # local paths whose file is not there
-        self.refused = 0  # local paths that point outside the export's folder
-
-    def local_path(self, url: str) -> str | None:
-        """The file for a local path inside the export's folder (:meth:`Source.local_file`); None for URLs."""
-        if self.source.member or "://" in url or url.startswith("data:"):
-            return None
-        found = self.source.local_file(url)
-        if found.refused:
-            self.refused += 1
-        elif found.path is None:
-            self.missing += 1
-        return found.path
-
-    def warnings(self, kind: str) -> list[str]:
-        """What to tell the user about the attachments' local files, if anything."""
-        out = []
-        if self.missing:
-            out.append(
-                f"{self.missing} attachment(s) point to files next to the export that are missing"
-                f" (keep the export's _Files folder beside the {kind} to use them)"
-            )
-        if self.refused:
-            out.append(
-                f"{self.refused} attachment path(s) point outside the export's folder and were ignored ({LOCAL_OUTSIDE})"
-            )
-        return out
-
-
-def file_name(url: str) -> str:
-    """The last path segment of a URL or (Windows or POSIX) path, without the query."""
-    return unquote(url.split("?", 1)[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
-
-
-def parse_dce_timestamp(text: str | None) -> datetime:
-    """DCE's ISO-8601 with offset, as aware UTC (fast path; :func:`parse_timestamp` otherwise)."""
-    if not text:
-        raise ValueError("no timestamp")
-    if len(text) >= 25 and text[10] == "T":
-        try:
-            ts = datetime.fromisoformat(text)
-        except ValueError:
-            return parse_timestamp(text)
-        if ts.tzinfo is UTC:
-            return ts
-        if ts.tzinfo is not None:
-            return ts.astimezone(UTC)
-    return parse_timestamp(text)
-
 
 
 def _embed(e: _Embed) -> Embed:
