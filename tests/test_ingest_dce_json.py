@@ -12,7 +12,7 @@ import pytest
 
 from real_exports import REAL_EXPORTS, needs_real
 from shizu.errors import IngestError
-from shizu.ingest import dce_json
+from shizu.ingest import dce_common, dce_json
 from shizu.ingest.base import SKIP_BAD_TIMESTAMP, SKIP_MALFORMED, SKIP_NO_AUTHOR, SKIP_NO_ID, FileReport
 from shizu.ingest.dce_csv import DceCsvImporter
 from shizu.ingest.dce_json import DceJsonImporter
@@ -425,7 +425,7 @@ def test_real_dcef_thread_export() -> None:
 
 
 def test_offsets_and_fraction_digits_parse_to_utc() -> None:
-    parse = dce_json.parse_dce_timestamp
+    parse = dce_common.parse_dce_timestamp
     base = utc(2024, 1, 2, 3, 4, 5)
     cases = {
         "2024-01-02T03:04:05+00:00": base,
