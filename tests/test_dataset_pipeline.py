@@ -5,42 +5,26 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dataset_helpers import AL, BO, ME, Chat
 from shizu.dataset.pipeline import build_dataset
 from shizu.errors import DatasetError
-from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
+from shizu.message import Attachment, Author, Channel, Embed, Sticker
 from shizu.workspace import Workspace
 
-ME = Author(id="1", name="mika", display_name="Mika")
-AL = Author(id="2", name="alice", display_name="Alice")
-BO = Author(id="3", name="bob", display_name="Bob")
 ZED = Author(id="4", name="zed", display_name="Zed")
 BOT = Author(id="9", name="dj", display_name="DJ", is_bot=True)
 DM = Channel(id="10", name="alice", kind="dm")
 GENERAL = Channel(id="20", name="general", kind="guild-text", guild_id="5", guild_name="Cozy")
 THREAD = Channel(id="21", name="plans", kind="thread", guild_id="5", guild_name="Cozy", parent_id="20",
                  parent_name="general")
-T0 = datetime(2024, 3, 2, 21, 0, tzinfo=UTC)
 URL_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
-class Chat:
-    """Messages with increasing ids, placed in minutes after ``T0``."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def say(self, channel: Channel, author: Author, minute: float, content: str = "", **kw: Any) -> str:
-        mid = str(1000 + len(self.messages))
-        self.messages.append(Message(
-            id=mid, channel=channel, author=author, timestamp=T0 + timedelta(minutes=minute), content=content, **kw,
-        ))
-        return mid
 
 
 def make_ws(tmp_path: Path, chat: Chat, me: tuple[str, ...] = ("1",), source: str = "test.json", **sections: dict[str, Any]) -> Workspace:

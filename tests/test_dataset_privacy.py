@@ -4,35 +4,16 @@ paths, and opted-out people leaving every file under ``dataset/`` (docs/privacy.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from dataset_helpers import AL, BO, ME, Chat
 from shizu.chat.media import MediaRef
 from shizu.dataset.catalogue import Catalogue
 from shizu.dataset.examples import _replace_words
 from shizu.dataset.pipeline import build_dataset
-from shizu.message import Attachment, Author, Channel, Embed, Message, Sticker
+from shizu.message import Attachment, Author, Channel, Embed, Sticker
 from shizu.workspace import Workspace
-
-ME = Author(id="1", name="mika", display_name="Mika")
-AL = Author(id="2", name="alice", display_name="Alice")
-BO = Author(id="3", name="bob", display_name="Bob")
-T0 = datetime(2024, 3, 2, 21, 0, tzinfo=UTC)
-
-
-class Chat:
-    """Messages with increasing ids, placed in minutes after ``T0``."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def say(self, channel: Channel, author: Author, minute: float, content: str = "", **kw: Any) -> str:
-        mid = str(1000 + len(self.messages))
-        self.messages.append(Message(
-            id=mid, channel=channel, author=author, timestamp=T0 + timedelta(minutes=minute), content=content, **kw,
-        ))
-        return mid
 
 
 def make_ws(root: Path, chat: Chat, **privacy: Any) -> Workspace:
