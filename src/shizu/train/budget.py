@@ -87,8 +87,11 @@ def calibrate(model: Any, collator: Any, features: Sequence[dict[str, list[int]]
     import torch
 
     device = next(model.parameters()).device
-    step = max(1, len(features) // (CALIBRATION_BATCHES + 1))
-    picks = [list(features[i:i + micro_batch]) for i in range(0, len(features), step)][: CALIBRATION_BATCHES + 1]
+    # Micro-batches of similar lengths, as the Trainer's length-grouped sampler makes them (a
+    # batch of mixed lengths would time padding the real run hardly has), spread over the lengths.
+    by_length = sorted(features, key=lambda f: len(f["input_ids"]))
+    step = max(1, len(by_length) // (CALIBRATION_BATCHES + 1))
+    picks = [by_length[i:i + micro_batch] for i in range(0, len(by_length), step)][: CALIBRATION_BATCHES + 1]
     model.train()
     tokens, seconds = 0, 0.0
     for n, batch in enumerate(picks):
