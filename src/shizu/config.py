@@ -117,6 +117,7 @@ class TrainConfig(msgspec.Struct, kw_only=True):
     seed: int = 0
     time_budget: str = ""  # "45m", "2h": fit the run into this wall-clock time ("": no budget); --time overrides
     budget_rule: Literal["recent", "spread"] = "recent"  # which examples a budget keeps when not all fit
+    packing: Literal["auto", "on", "off"] = "auto"  # padding-free packing; auto: on CUDA (slower on CPU: bench/packing.py)
 
     def problems(self) -> list[str]:
         checks = [
@@ -396,6 +397,12 @@ gradient_checkpointing = "auto"
 # CUDA only: 4-bit base weights (QLoRA, needs bitsandbytes) for big models on small GPUs.
 qlora = false
 seed = 0
+# Fit every run into this wall-clock time ("45m", "2h"; "" for none); `shizu train --time` overrides.
+time_budget = ""
+# When a budget cannot take every example: "recent" (the latest conversations first) or "spread".
+budget_rule = "recent"
+# Padding-free packing of each micro-batch into one row: "auto" (on CUDA; a CPU is faster without), "on", "off".
+packing = "auto"
 
 [generation]
 # How the persona writes its replies (shizu chat, the Discord bot, the HTTP API).

@@ -103,7 +103,8 @@ def calibrate(model: Any, collator: Any, features: Sequence[dict[str, list[int]]
             torch.cuda.synchronize()
         if n:  # the first pass warms up allocators and kernels
             seconds += time.perf_counter() - start
-            tokens += int(inputs["attention_mask"].sum())
+            mask = inputs.get("attention_mask")
+            tokens += int(mask.sum()) if mask is not None else inputs["input_ids"].numel()  # a packed row has no padding
         model.zero_grad(set_to_none=True)
     return tokens / seconds if seconds > 0 else 0.0
 

@@ -56,7 +56,7 @@ from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware
 from shizu.train.loss_curve import write_curves
 from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
 from shizu.train.progress import SaveOnInterrupt, TrainProgress
-from shizu.train.supervised import SupervisedCollator, supervised_loss
+from shizu.train.supervised import PackedCollator, SupervisedCollator, supervised_loss
 from shizu.workspace import Workspace
 
 MAX_LENGTH_CAP = {"cuda": 8192, "mps": 2048, "cpu": 2048}  # auto cutoff never exceeds this per device
@@ -174,7 +174,9 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     say(f"  LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha} on {_targets(cfg)}: {trainable:,} trainable parameters ({trainable / total:.2%})")
 
     # 6. The cost: the rate at these settings, the budget's fit, the estimate.
-    collator = SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
+    packing = _packing(cfg, device.device.value)
+    _say_setting(say, "packing", packing)
+    collator = PackedCollator() if packing.value else SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
     key = rate_key(base.sha256, device.device.value, device.dtype.value, device.threads.value, batch.micro_batch.value, data.max_length)
     rate, source = known_rate(cache_root(), key), "measured by an earlier run on this machine"
     if not rate:
@@ -257,7 +259,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     tokenizer.save_pretrained(incoming)
     for clutter in ("training_args.bin", "README.md"):  # a pickle and an empty model card; meta.json says it all
         (incoming / clutter).unlink(missing_ok=True)
-    meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None}
+    meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None, "packing": packing.value}
     final = runs.finish_run(partial, incoming, name, write_curves(incoming, name, meta, state.log_history))
     return TrainResult(name=name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
 
@@ -436,6 +438,15 @@ def _spread(examples: list[Example], limit: int) -> list[Example]:
 
 def _targets(cfg: TrainConfig) -> str | list[str]:
     return "all-linear" if tuple(cfg.target_modules) == ("all-linear",) else list(cfg.target_modules)
+
+
+def _packing(cfg: TrainConfig, device: str) -> Setting:
+    """Whether a micro-batch's examples go end to end in one row (padding-free) or padded side by side."""
+    if cfg.packing != "auto":
+        return Setting(cfg.packing == "on", "[train] packing")
+    if device == "cuda":
+        return Setting(True, "auto: no compute on padding; attention stays within each example")
+    return Setting(False, "auto: on a CPU the packed attention path is slower than length-grouped padded batches (bench/packing.py: 0.71x)")
 
 
 def _say_setting(say: Callable[[str], None], label: str, setting: Setting) -> None:
