@@ -106,3 +106,22 @@ def test_dates_without_a_zone_are_read_in_the_ingest_timezone(tmp_path: Path) ->
     report = FileReport(source, timezone=ZoneInfo("America/New_York"))
     first = next(iter(DceCsvImporter().read(source, report)))
     assert first.timestamp == datetime(2018, 6, 12, 10, 30, tzinfo=UTC)  # 06:30 EDT
+
+
+def test_a_page_that_lies_in_one_minute_carries_the_minute_on(tmp_path: Path) -> None:
+    folder = tmp_path / "general"
+    folder.mkdir()
+    minute = datetime(2018, 6, 12, 18, 5)
+    pages = [
+        [row(BOB, minute - timedelta(minutes=1), "earlier"), row(BOB, minute, "are you coming?"), row(ALICE, minute, "when?")],
+        [row(BOB, minute, "at 7")],  # the whole page is that minute: the steps go on through it
+        [row(ALICE, minute, "ok!"), row(BOB, minute + timedelta(minutes=1), "great")],
+    ]
+    for number, rows in enumerate(pages, start=1):
+        (folder / f"{number}.csv").write_text(HEADER + "".join(rows), encoding="utf-8", newline="")
+    found, _, _ = discover([folder])
+    with MessageStore(tmp_path / "db.sqlite") as store:
+        ingest_sources(store, found, worker=False)
+        stored = list(store.iter_messages())
+    assert [m.content for m in stored] == ["earlier", "are you coming?", "when?", "at 7", "ok!", "great"]
+    assert [m.timestamp.microsecond // 1000 for m in stored[1:5]] == [0, 1, 2, 3]

@@ -121,7 +121,8 @@ def _carried_over(source: Source, report: FileReport) -> tuple[datetime | None, 
     if previous is None:
         return None, 0
     dates = _file_dates(previous, FileReport(previous, timezone=report.timezone))
-    last, count = None, 0
+    first = last = None
+    count = 0
     for _line, row in _rows(previous, None):
         if len(row) < 3 or row[0] == "AuthorID":
             continue
@@ -131,13 +132,16 @@ def _carried_over(source: Source, report: FileReport) -> tuple[datetime | None, 
             continue
         if _ISO_DATE.match(row[2].strip()):
             return None, 0  # ISO dates have fractions of a second: they keep their own order
+        first = first or ts
         if ts == last:
             count += 1
         else:
             last, count = ts, 1
     if last is None:
         return None, 0
-    before, before_count = _carried_over(previous, report)
+    if first != last:  # the page does not lie in one minute: the count starts on it
+        return last, count
+    before, before_count = _carried_over(previous, report)  # the whole page is that minute: earlier pages may be too
     return last, count + (before_count if before == last else 0)
 
 
@@ -388,7 +392,9 @@ class _Converter:
         self.channel_names = {channel.id: channel.name} if channel.name else {}
         self.seen: Counter[bytes] = Counter()  # identical rows at the current time
         self.seen_at: datetime | None = None
-        self.minute, self.in_minute = carried  # rows so far in the current whole-minute time (1 ms steps)
+        # The current minute and the step of its last row (0-based: 1 ms apart); a page that goes on
+        # with the previous page's last minute starts after that page's rows in it.
+        self.minute, self.in_minute = carried[0], carried[1] - 1
         self.malformed_at: int | None = None
         self.deferred: list[Message] = []
         self.prefix = f"{channel.id}\x1f".encode("utf-8", "surrogatepass")
