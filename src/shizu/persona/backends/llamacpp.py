@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from typing import Any
 
 from shizu.chat.template import load_tokenizer
@@ -94,8 +95,8 @@ class LlamaCppBackend:
                     from llama_cpp import Llama
                 except ImportError:
                     raise PersonaError("The llama.cpp backend needs llama-cpp-python, which is not installed", hint=INSTALL_HINT) from None
-                files = self.files()
-                verdict = check(files.base, files.adapter, cache_root(), say=self._say)
+                files = self.files
+                verdict = self.usable()
                 if not verdict.ok:  # never hand a conversation to a llama.cpp not seen to run here
                     raise PersonaError(
                         f"llama.cpp {verdict.problem}",
@@ -118,16 +119,17 @@ class LlamaCppBackend:
                     ) from None
             return self._llm
 
+    @cached_property
     def files(self) -> Any:
-        """The GGUF files llama.cpp loads (the run's export, written on first use)."""
+        """The GGUF files llama.cpp loads (the run's export, written on first use), found once:
+        finding the base GGUF hashes it, and both :meth:`usable` and the first load need them."""
         from shizu.export.pipeline import gguf_files
 
         return gguf_files(self.weights, merged=self.merged, precision=self.precision, say=self._say)
 
     def usable(self) -> Verdict:
         """Whether llama.cpp has been seen to run on this CPU (checked once, in a child process)."""
-        files = self.files()
-        return check(files.base, files.adapter, cache_root(), say=self._say)
+        return check(self.files.base, self.files.adapter, cache_root(), say=self._say)
 
     def stream(self, prompt: str, stop: Sequence[str], settings: GenerationConfig) -> Iterator[str]:
         from llama_cpp import LogitsProcessorList
