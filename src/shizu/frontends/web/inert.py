@@ -9,7 +9,7 @@ pure and small; the URL rule and the picture signatures are the collection galle
 
 * :func:`web_url`: the only URLs a page or exported HTML links to or loads from are ``http://``
   and ``https://`` ones (besides the server's own ``/media/N``); anything else is shown as text.
-* :func:`local_file`: a catalogue item's local file, checked again at every use (see there).
+* :func:`media_file`: a catalogue item's local file, checked again at every use, and its type.
 * :func:`sniff`: the media type a file's first bytes prove; :data:`INLINE_TYPES` are the only
   types ever served inline, everything else is a download (``application/octet-stream``).
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from shizu.chat.media import MediaItem
 from shizu.collection.gallery import picture_type, web_url
 
-__all__ = ["DOWNLOAD_TYPE", "INLINE_TYPES", "MediaFile", "local_file", "media_file", "sniff", "web_url"]
+__all__ = ["DOWNLOAD_TYPE", "INLINE_TYPES", "MediaFile", "media_file", "sniff", "web_url"]
 
 SNIFF_BYTES = 64  # enough for every signature below (an Ogg page's codec header starts at 28)
 
@@ -32,19 +32,6 @@ INLINE_TYPES = frozenset({
     "audio/mp4", "audio/mpeg", "audio/aac", "audio/ogg", "audio/wav", "audio/flac",
 })
 DOWNLOAD_TYPE = "application/octet-stream"
-
-
-def local_file(item: MediaItem) -> Path | None:
-    """The item's local file, resolved, if it passes the checks now (they run at every use), else ``None``.
-
-    The project's one rule for files an export refers to (:func:`shizu.chat.media.contained_file`):
-    the recorded path, taken relative to the export's folder that ``shizu build`` recorded with it
-    (``local_root`` in ``media.json``) and resolved with every symlink followed, must be a regular
-    file inside that folder (also resolved). An item without a recorded folder (a ``media.json``
-    written before it was recorded) has no usable local file: rebuild with ``shizu build``.
-    The file served is the resolved path returned here, not the recorded one.
-    """
-    return item.local_file()
 
 
 @dataclass(frozen=True)
@@ -61,8 +48,11 @@ class MediaFile:
 
 
 def media_file(item: MediaItem) -> MediaFile | None:
-    """The item's :func:`local_file` with its :func:`sniff`-ed type, or ``None``."""
-    path = local_file(item)
+    """The item's local file, checked again now (:meth:`~shizu.chat.media.MediaItem.local_file`: the
+    project's one rule, resolved inside the export's folder recorded by ``shizu build``; an item
+    without that folder has none), with its :func:`sniff`-ed type; or ``None``. The file served is
+    the resolved path, not the recorded one."""
+    path = item.local_file()
     if path is None:
         return None
     try:

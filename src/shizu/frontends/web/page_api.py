@@ -10,7 +10,7 @@
 * ``GET /api/collection``: the collection as HTML and CSS (the gallery ``shizu collection export``
   writes, with local files as ``/media/<n>`` links);
 * ``GET /media/<n>``: the local file of catalogue item ``n``, checked again at each request
-  (:func:`.inert.local_file`): inline only when its bytes are a picture, video or sound on
+  (:func:`.inert.media_file`): inline only when its bytes are a picture, video or sound on
   :data:`.inert.INLINE_TYPES`, else a download (``attachment``, ``application/octet-stream``).
 """
 
