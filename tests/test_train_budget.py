@@ -62,6 +62,7 @@ def test_a_dry_run_prints_the_plan_and_trains_nothing(tmp_path: Path, tiny: Path
     assert (result.finished, result.step, result.max_steps) == (False, 0, 4)
     assert result.estimate_seconds is not None and result.estimate_seconds > 0
     assert not ws.runs_dir.exists() or not any(ws.runs_dir.iterdir())
+    assert any(line.endswith("(encoded now, cached in cache/encoded/)") for line in lines.lines)
     plan = next(line for line in lines.lines if line.startswith("  plan: "))
     assert "4 steps" in plan and "calibrated on 3 micro-batches just now" in plan and "of training" in plan
     assert lines.lines[-1] == "Dry run: nothing was trained (drop --dry-run to train)."
@@ -75,6 +76,8 @@ def test_a_finished_run_remembers_its_rate_for_the_next_plan(tmp_path: Path, tin
     lines = Lines()
     train(ws, TrainOptions(base=str(tiny), steps=2, name="second", dry_run=True), lines)
     assert any("measured by an earlier run on this machine" in line for line in lines.lines)
+    assert any(line.endswith("(cached by an earlier run in cache/encoded/)") for line in lines.lines)  # and its encoding
+    assert len(list((ws.cache_dir / "encoded").iterdir())) == 2  # train and val
 
 
 def test_a_budget_cuts_steps_and_examples_and_meta_records_it(tmp_path: Path, tiny: Path, cache: Path) -> None:

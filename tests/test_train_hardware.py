@@ -56,6 +56,7 @@ def test_smollm2_on_cpu_splits_long_batches() -> None:
         (24, False, (4, 4, True)),  # RTX 4090 / A10G / L4: checkpointing switched on
         (12, True, (2, 8, True)),  # 12 GB card with QLoRA
         (12, False, (1, 16, True)),
+        (8, True, (1, 16, True)),  # 8 GB card with QLoRA (bf16 alone does not fit)
     ],
 )
 def test_qwen_3b_preset_resolves_per_gpu(memory_gib: int, qlora: bool, expected: tuple[int, int, bool]) -> None:

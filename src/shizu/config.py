@@ -118,6 +118,7 @@ class TrainConfig(msgspec.Struct, kw_only=True):
     time_budget: str = ""  # "45m", "2h": fit the run into this wall-clock time ("": no budget); --time overrides
     budget_rule: Literal["recent", "spread"] = "recent"  # which examples a budget keeps when not all fit
     packing: Literal["auto", "on", "off"] = "auto"  # padding-free packing; auto: on CUDA (slower on CPU: bench/packing.py)
+    fused_kernels: Literal["off", "liger"] = "off"  # "liger": Liger Kernel's fused kernels (CUDA, extra `gpu`); off: not measured yet
 
     def problems(self) -> list[str]:
         checks = [
@@ -403,6 +404,9 @@ time_budget = ""
 budget_rule = "recent"
 # Padding-free packing of each micro-batch into one row: "auto" (on CUDA; a CPU is faster without), "on", "off".
 packing = "auto"
+# Fused GPU kernels: "liger" swaps in Liger Kernel's RoPE, RMSNorm and SwiGLU kernels (CUDA only;
+# `pip install 'shizu[gpu]'`). "off" by default: their effect on this recipe has not been measured.
+fused_kernels = "off"
 
 [generation]
 # How the persona writes its replies (shizu chat, the Discord bot, the HTTP API).

@@ -14,6 +14,7 @@ from shizu.errors import ShizuError
 # extra -> (import name, distribution name) of what it provides
 EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "train": (("torch", "torch"), ("transformers", "transformers"), ("peft", "peft"), ("accelerate", "accelerate")),
+    "gpu": (("liger_kernel", "liger-kernel"),),
     "serve": (("fastapi", "fastapi"), ("uvicorn", "uvicorn")),
     "bot": (("discord", "discord.py"),),
     "eval": (

@@ -69,6 +69,11 @@ class Workspace:
     def runs_dir(self) -> Path:
         return self.root / "runs"
 
+    @property
+    def cache_dir(self) -> Path:
+        """Derived data kept to save time (encoded datasets); always safe to delete."""
+        return self.root / "cache"
+
     @cached_property
     def config(self) -> Config:
         return load_config(self.config_path)

@@ -9,6 +9,7 @@ inside the commands so ``shizu --help`` is instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -152,6 +153,8 @@ def train(
 
     ws = Workspace.find(workspace)
     ws.config
+    if int(os.environ.get("RANK", "0")) != 0:  # a process of `accelerate launch` other than the main one: errors only
+        console.quiet = True
     options = TrainOptions(
         base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume, dry_run=dry_run,
         time_budget=time_budget,

@@ -58,9 +58,9 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def rate_key(base_sha256: str, device: str, dtype: str, threads: int, micro_batch: int, max_length: int) -> str:
+def rate_key(base_sha256: str, device: str, dtype: str, threads: int, micro_batch: int, max_length: int, packing: bool, fused: bool) -> str:
     """The settings a measured rate holds for."""
-    return f"{base_sha256[:16]}|{device}|{dtype}|{threads}|{micro_batch}|{max_length}"
+    return f"{base_sha256[:16]}|{device}|{dtype}|{threads}|{micro_batch}|{max_length}|packing={packing}|fused={fused}"
 
 
 def known_rate(cache: Path, key: str) -> float | None:
@@ -168,7 +168,7 @@ class StopAtDeadline(TrainerCallback):
         self.reached = False
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.start = time.perf_counter()
+        self.start = self.start or time.perf_counter()  # a restart after running out of memory keeps the clock
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
         if self.seconds is not None and time.perf_counter() - self.start >= self.seconds:

@@ -9,66 +9,40 @@ even its first persona turn fits.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shizu.chat.template import Encoded, encode_for_training
 from shizu.dataset.reader import Example
 from shizu.errors import TrainError
+from shizu.train.encoded_set import Cutoff, EncodedSet
+from shizu.train.preflight import check_supervision
 
 
 def encode_examples(tokenizer: Any, examples: Sequence[Example], eot: str) -> list[Encoded]:
     """Encode every example; a template problem is reported with the example's file and line."""
-    encoded = []
+    return list(_encode(tokenizer, examples, eot))
+
+
+def encode_checked(tokenizer: Any, examples: Sequence[Example], eot: str) -> Iterator[Encoded]:
+    """Encode the examples one at a time, each checked by :func:`check_supervision` (for
+    :meth:`EncodedSet.from_encoded`, which then holds only the flat arrays)."""
+    for example, encoded in zip(examples, _encode(tokenizer, examples, eot), strict=True):
+        check_supervision(tokenizer, [example], [encoded], eot)
+        yield encoded
+
+
+def _encode(tokenizer: Any, examples: Sequence[Example], eot: str) -> Iterator[Encoded]:
     for example in examples:
         try:
-            encoded.append(encode_for_training(tokenizer, example.messages, eot))
+            yield encode_for_training(tokenizer, example.messages, eot)
         except TrainError as exc:
             raise TrainError(f"{example.where}: {exc.message}", hint=exc.hint) from None
-    return encoded
 
 
-@dataclass(frozen=True)
-class Cutoff:
-    """What the sequence cutoff did to a split."""
-
-    max_length: int
-    whole: int  # examples kept entirely
-    shortened: int  # cut back to their last whole persona turn
-    dropped: int  # not even the first persona turn fits
-
-    @property
-    def total(self) -> int:
-        return self.whole + self.shortened + self.dropped
-
-    @property
-    def whole_share(self) -> float:
-        return self.whole / self.total if self.total else 1.0
-
-    def describe(self) -> str:
-        return (
-            f"cutoff {self.max_length} tokens keeps {self.whole_share:.1%} of {self.total} examples whole"
-            f" ({self.shortened} cut back to their last whole persona turn, {self.dropped} dropped)"
-        )
-
-
-def apply_cutoff(encoded: Sequence[Encoded], max_length: int) -> tuple[list[Encoded], Cutoff]:
+def apply_cutoff(encoded: Sequence[Encoded], max_length: int) -> tuple[EncodedSet, Cutoff]:
     """Fit every example into ``max_length`` tokens without cutting a persona turn in half."""
-    kept, whole, shortened, dropped = [], 0, 0, 0
-    for enc in encoded:
-        if len(enc.input_ids) <= max_length:
-            kept.append(enc)
-            whole += 1
-            continue
-        ends = [end for end in enc.turn_ends if end <= max_length]
-        if not ends:
-            dropped += 1
-            continue
-        cut = ends[-1]
-        kept.append(Encoded(input_ids=enc.input_ids[:cut], labels=enc.labels[:cut], turn_ends=ends))
-        shortened += 1
-    return kept, Cutoff(max_length=max_length, whole=whole, shortened=shortened, dropped=dropped)
+    return (encoded if isinstance(encoded, EncodedSet) else EncodedSet.from_encoded(encoded)).cut(max_length)
 
 
 def auto_cutoff(lengths: Sequence[int], *, model_max: int, cap: int, share: float = 0.99, multiple: int = 64) -> tuple[int, str]:

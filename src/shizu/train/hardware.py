@@ -33,6 +33,7 @@ class Hardware:
     bf16: bool  # the device computes bfloat16 natively
     gpus: int
     cpu_threads: int  # CPU cores this process may run on
+    total_bytes: int = 0  # the machine's whole RAM (CPU/MPS); 0: unknown, taken as memory_bytes
 
 
 def detect_hardware() -> Hardware:
@@ -44,7 +45,7 @@ def detect_hardware() -> Hardware:
         props = torch.cuda.get_device_properties(0)
         return Hardware("cuda", props.name, props.total_memory, torch.cuda.is_bf16_supported(), torch.cuda.device_count(), threads)
     device = "mps" if torch.backends.mps.is_available() else "cpu"
-    return Hardware(device, _cpu_name(), _available_ram(), False, 0, threads)
+    return Hardware(device, _cpu_name(), _meminfo("MemAvailable"), False, 0, threads, total_bytes=_meminfo("MemTotal"))
 
 
 def _cpu_name() -> str:
@@ -57,14 +58,16 @@ def _cpu_name() -> str:
     return "CPU"
 
 
-def _available_ram() -> int:
+def _meminfo(field: str) -> int:
+    """``MemAvailable`` or ``MemTotal`` in bytes (from sysconf where there is no /proc/meminfo)."""
     try:
         for line in open("/proc/meminfo", encoding="utf-8"):
-            if line.startswith("MemAvailable:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    pages = "SC_AVPHYS_PAGES" if field == "MemAvailable" else "SC_PHYS_PAGES"
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf(pages)
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,36 @@ class ModelDims:
         return cls(params, config.hidden_size, config.num_hidden_layers, config.intermediate_size, config.vocab_size)
 
 
+def cpu_memory_budget(hw: Hardware) -> tuple[float, str]:
+    """RAM the run may plan for, and why: 60% of what is available now, but never less than 40%
+    of the machine's total, so a busy moment (another job holding memory) does not shrink the
+    plan to a micro-batch of 1; if memory really runs out, the recipe re-plans smaller."""
+    total = hw.total_bytes or hw.memory_bytes
+    now, floor = 0.6 * hw.memory_bytes, 0.4 * total
+    if now >= floor:
+        return now, f"60% of the {hw.memory_bytes / GiB:.1f} GiB RAM available now"
+    return floor, f"40% of the {total / GiB:.0f} GiB RAM: only {hw.memory_bytes / GiB:.1f} GiB is free this moment"
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     micro_batch: Setting
     grad_accum: Setting
     checkpointing: Setting
+
+    def smaller(self, why: str) -> BatchPlan | None:
+        """The next smaller micro-batch that still divides the step, with more accumulation: the
+        same examples per optimizer step, so the same results; None at a micro-batch of 1."""
+        micro, accum = self.micro_batch.value, self.grad_accum.value
+        step = micro * accum
+        smaller = max((d for d in range(1, micro) if step % d == 0), default=None)
+        if smaller is None:
+            return None
+        return BatchPlan(
+            micro_batch=Setting(smaller, why),
+            grad_accum=Setting(step // smaller, f"{step // smaller} x {smaller} = {step} examples per step, as before"),
+            checkpointing=self.checkpointing,
+        )
 
 
 def plan_batch(
@@ -148,7 +176,8 @@ def plan_batch(
     if hw.device == "cuda":
         budget, where = 0.9 * hw.memory_bytes - GiB - weights - lora_state, f"of {hw.memory_bytes / GiB:.0f} GiB GPU memory"
     else:
-        budget, where = 0.5 * hw.memory_bytes - weights - lora_state, f"half of the {hw.memory_bytes / GiB:.1f} GiB RAM available now"
+        ram, where = cpu_memory_budget(hw)
+        budget = ram - weights - lora_state
     per_rank = max(1, batch_size // world_size)
     min_micro = min(per_rank, CUDA_MIN_MICRO_BATCH) if hw.device == "cuda" else 1
 
@@ -184,3 +213,12 @@ def plan_batch(
         grad_accum=Setting(accum, accum_reason),
         checkpointing=Setting(gc, gc_reason),
     )
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """An allocation failure torch reports (CUDA or CPU), as opposed to any other error."""
+    import torch
+
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    return isinstance(exc, RuntimeError) and any(text in str(exc) for text in ("out of memory", "can't allocate memory"))

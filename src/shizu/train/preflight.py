@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from shizu.chat.template import IGNORE_INDEX, Encoded
+from shizu.dataset.reader import Example
 from shizu.errors import TrainError
-from shizu.train.encode import Cutoff, Example
+from shizu.train.encoded_set import Cutoff
 
 PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<|pad|>", "<pad>", "<|endoftext|>", "<unk>")
 

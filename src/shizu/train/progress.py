@@ -73,6 +73,10 @@ class TrainProgress(TrainerCallback):
             self.reporter.update(BAR, completed, **self.fields)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the bar (also when training ends by an exception the recipe recovers from)."""
         if self.started:
             self.reporter.stop(BAR)
             self.started = False

@@ -17,6 +17,7 @@ Plain ``Trainer`` rather than TRL's ``SFTTrainer``: on CPU it was measured ~40% 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import os
 import time
@@ -32,7 +33,7 @@ import torch
 
 import shizu
 from shizu import runs
-from shizu.chat.template import Encoded, end_of_turn
+from shizu.chat.template import end_of_turn
 from shizu.config import TrainConfig
 from shizu.dataset.reader import Example, dataset_sha256, read_examples
 from shizu.errors import TrainError
@@ -51,10 +52,12 @@ from shizu.train.budget import (
     rate_key,
     remember_rate,
 )
-from shizu.train.encode import apply_cutoff, auto_cutoff, encode_examples
-from shizu.train.hardware import DevicePlan, ModelDims, Setting, detect_hardware, plan_batch, plan_device
+from shizu.train.encode import auto_cutoff, encode_checked
+from shizu.train.encoded_set import EncodedSet, cached_encoding, encoding_key
+from shizu.train.hardware import BatchPlan, DevicePlan, ModelDims, Setting, detect_hardware, is_out_of_memory, plan_batch, plan_device
+from shizu.train.kernels import LIGER_KERNELS, plan_kernels
 from shizu.train.loss_curve import write_curves
-from shizu.train.preflight import check_cutoff, check_supervision, ensure_distinct_pad
+from shizu.train.preflight import check_cutoff, ensure_distinct_pad
 from shizu.train.progress import SaveOnInterrupt, TrainProgress
 from shizu.train.supervised import PackedCollator, SupervisedCollator, supervised_loss
 from shizu.workspace import Workspace
@@ -92,19 +95,19 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class PreparedData:
-    train: list[Encoded]
-    val: list[Encoded]
+    train: EncodedSet
+    val: EncodedSet
     max_length: int
     sha256: str
 
     @property
     def tokens(self) -> int:
         """Tokens in one epoch of the training split (after the cutoff)."""
-        return sum(len(e.input_ids) for e in self.train)
+        return self.train.tokens
 
     @property
     def supervised(self) -> int:
-        return sum(e.supervised for e in self.train)
+        return self.train.supervised
 
 
 def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> TrainResult:
@@ -113,7 +116,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     ``reporter`` gets the settings and checks as lines and the steps as the bar ``"train"``
     (:mod:`shizu.train.progress`); in a multi-process run only the main process reports.
     """
-    from transformers import AutoTokenizer, Trainer
+    from transformers import AutoTokenizer, Trainer, set_seed
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -136,8 +139,11 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     # 2. Machine.
     hardware = detect_hardware()
     device = plan_device(hardware, qlora=cfg.qlora)
+    kernels = plan_kernels(hardware, cfg.fused_kernels)
     torch.set_num_threads(device.threads.value)
-    for label, setting in (("device", device.device), ("dtype", device.dtype), ("CPU threads", device.threads), ("QLoRA", device.qlora)):
+    for label, setting in (
+        ("device", device.device), ("dtype", device.dtype), ("CPU threads", device.threads), ("QLoRA", device.qlora), ("fused kernels", kernels),
+    ):
         _say_setting(say, label, setting)
 
     # 3. Base model and tokenizer.
@@ -150,7 +156,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
 
     # 4. Data, preflight checks and the sequence cutoff.
     cap = MAX_LENGTH_CAP[device.device.value]
-    data = prepare_data(ws, tokenizer, eot, cfg, say, train_examples, val_examples, max_length=resumed.get("max_length"), cap=cap)
+    data = prepare_data(ws, tokenizer, eot, cfg, say, train_examples, val_examples, max_length=resumed.get("max_length"), cap=cap, tokenizer_sha256=base.sha256)
     if resumed and (data.sha256, base.sha256) != (resumed["dataset_sha256"], resumed["base_sha256"]):
         changed = "dataset" if data.sha256 != resumed["dataset_sha256"] else "base model"
         raise TrainError(
@@ -169,6 +175,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     )
     for label, setting in (("micro-batch", batch.micro_batch), ("accumulation", batch.grad_accum), ("grad. checkpointing", batch.checkpointing)):
         _say_setting(say, label, setting)
+    set_seed(cfg.seed)  # the adapter's random initial weights: the same seed gives the same run
     model = add_lora(model, cfg, qlora=device.qlora.value, checkpointing=batch.checkpointing.value)
     trainable, total = model.get_nb_trainable_parameters()
     say(f"  LoRA rank {cfg.lora_rank}, alpha {cfg.lora_alpha} on {_targets(cfg)}: {trainable:,} trainable parameters ({trainable / total:.2%})")
@@ -177,10 +184,15 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     packing = _packing(cfg, device.device.value)
     _say_setting(say, "packing", packing)
     collator = PackedCollator() if packing.value else SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
-    key = rate_key(base.sha256, device.device.value, device.dtype.value, device.threads.value, batch.micro_batch.value, data.max_length)
-    rate, source = known_rate(cache_root(), key), "measured by an earlier run on this machine"
-    if not rate:
-        rate = calibrate(model, collator, _features(data.train), batch.micro_batch.value)
+    def key() -> str:  # the settings a rate holds for; the micro-batch may be re-planned
+        return rate_key(base.sha256, device.device.value, device.dtype.value, device.threads.value, batch.micro_batch.value, data.max_length, packing.value, kernels.value)
+
+    rate, source = known_rate(cache_root(), key()), "measured by an earlier run on this machine"
+    while not rate:
+        try:
+            rate = calibrate(model, collator, data.train.features(), batch.micro_batch.value)
+        except Exception as exc:  # only an allocation failure is recovered; anything else propagates
+            batch = _smaller_after_oom(exc, batch, 0, say, "while calibrating")
         source = f"calibrated on {CALIBRATION_BATCHES} micro-batches just now"
     fit = None
     if budget is not None:
@@ -207,22 +219,32 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
     deadline = StopAtDeadline(budget)
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
-        partial = runs.partial_dir(ws.runs_dir, name) if resumed else runs.start_run(ws.runs_dir, name, resolved)
+        # Only the main process creates a new run's folder; the others write into it from their first
+        # checkpoint on, which comes after the Trainer's first collective step (so after this).
+        partial = runs.partial_dir(ws.runs_dir, name) if resumed or not is_main else runs.start_run(ws.runs_dir, name, resolved)
         checkpoint = runs.latest_checkpoint(partial) if resumed else None
         if resumed:
             say(f"  continuing from {checkpoint.name}" if checkpoint else "  no complete checkpoint yet: starting from step 0")
-        trainer = Trainer(
-            model=model,
-            args=training_arguments(partial, cfg, device, batch, max_steps=max_steps, has_val=bool(data.val)),
-            train_dataset=_features(data.train),
-            eval_dataset=_features(data.val) if data.val else None,
-            data_collator=collator,
-            compute_loss_func=supervised_loss,
-            callbacks=[progress, interrupt, deadline],
-        )
-        _drop_default_printer(trainer)
+        initial = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}  # step 0, should memory run out before a checkpoint
         started = time.perf_counter()
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        while True:
+            trainer = Trainer(
+                model=model,
+                args=training_arguments(partial, cfg, device, batch, max_steps=max_steps, has_val=bool(data.val)),
+                train_dataset=data.train.features(),
+                eval_dataset=data.val.features() if data.val else None,
+                data_collator=collator,
+                compute_loss_func=supervised_loss,
+                callbacks=[progress, interrupt, deadline],
+            )
+            _drop_default_printer(trainer)
+            try:
+                trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+                break
+            except Exception as exc:  # only an allocation failure is recovered; anything else propagates
+                progress.close()
+                batch = _smaller_after_oom(exc, batch, trainer.state.global_step, say, "while training")
+                checkpoint = _rewind(trainer, partial, initial, say)
     state = trainer.state
     if deadline.reached:
         say(f"  the time budget ({format_duration(budget or 0)}) was reached at step {state.global_step}/{max_steps}: finishing the run there")
@@ -244,7 +266,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         else:
             metrics["final_val_loss"] = trainer.evaluate()["eval_loss"]
 
-    remember_rate(cache_root(), key, metrics["tokens_per_second"])
+    remember_rate(cache_root(), key(), metrics["tokens_per_second"])
     metrics["estimated_seconds"] = round(estimate, 1) if estimate else None
     metrics["stopped_by_budget"] = deadline.reached
 
@@ -262,6 +284,38 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None, "packing": packing.value}
     final = runs.finish_run(partial, incoming, name, write_curves(incoming, name, meta, state.log_history))
     return TrainResult(name=name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
+
+
+def _smaller_after_oom(exc: Exception, batch: BatchPlan, step: int, say: Callable[[str], None], doing: str) -> BatchPlan:
+    """The next smaller micro-batch after an out-of-memory error (the same examples per step);
+    ``exc`` again if it is another error; a :class:`TrainError` with the fix at a micro-batch of 1."""
+    if not is_out_of_memory(exc):
+        raise exc
+    micro = batch.micro_batch.value
+    smaller = batch.smaller(f"re-planned: micro-batch {micro} ran out of memory {doing} at step {step}")
+    if smaller is None:
+        raise TrainError(
+            f"Out of memory at step {step} even with a micro-batch of 1 ({str(exc).splitlines()[0]})",
+            hint='Lower [train] max_length, set [train] gradient_checkpointing = "on", use --qlora on a CUDA GPU, or close other programs.',
+        ) from exc
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    say(f"  out of memory {doing} at step {step} with a micro-batch of {micro}: continuing with {smaller.micro_batch.value}"
+        f" x {smaller.grad_accum.value} accumulation (the same examples per step)")
+    return smaller
+
+
+def _rewind(trainer: Any, partial: Path, initial: dict[str, torch.Tensor], say: Callable[[str], None]) -> Path | None:
+    """After a failed step: drop its gradients and optimizer, and return the checkpoint to continue
+    from (None: the adapter is put back to its first weights, to start again at step 0)."""
+    trainer.model.zero_grad(set_to_none=True)
+    trainer.optimizer = trainer.lr_scheduler = None
+    checkpoint = runs.latest_checkpoint(partial)
+    if checkpoint is None:
+        trainer.model.load_state_dict(initial, strict=False)
+    say(f"  continuing from {checkpoint.name if checkpoint else 'step 0'}")
+    return checkpoint
 
 
 def _settings(ws: Workspace, options: TrainOptions) -> tuple[TrainConfig, str, dict[str, Any]]:
@@ -304,26 +358,27 @@ def read_dataset(ws: Workspace, cfg: TrainConfig) -> tuple[list[Example], list[E
 
 def prepare_data(
     ws: Workspace, tokenizer: Any, eot: str, cfg: TrainConfig, say: Callable[[str], None], train_examples: list[Example], val_examples: list[Example],
-    *, max_length: int | None, cap: int,
+    *, max_length: int | None, cap: int, tokenizer_sha256: str,
 ) -> PreparedData:
-    """Encode and check train/val; choose and apply the cutoff (a resumed run keeps its own)."""
-    train_enc = encode_examples(tokenizer, train_examples, eot)
-    val_enc = encode_examples(tokenizer, val_examples, eot)
-    check_supervision(tokenizer, train_examples, train_enc, eot)
-    check_supervision(tokenizer, val_examples, val_enc, eot)
-    say(f"  ✓ {len(train_examples) + len(val_examples)} examples render with the chat template; the inference prompt is a prefix of every training render")
+    """Encode and check train/val (or load the checked encoding cached by an earlier run); choose
+    and apply the cutoff (a resumed run keeps its own)."""
+    (train_enc, train_hit), (val_enc, val_hit) = (
+        _encoded(ws, split, examples, tokenizer, eot, tokenizer_sha256) for split, examples in (("train", train_examples), ("val", val_examples))
+    )
+    source = "cached by an earlier run in cache/encoded/" if train_hit and val_hit else "encoded now, cached in cache/encoded/"
+    say(f"  ✓ {len(train_examples) + len(val_examples)} examples render with the chat template; the inference prompt is a prefix of every training render ({source})")
     say(f"  ✓ only persona turns are supervised, each ending with {eot!r}; no example is fully masked")
     model_max = getattr(tokenizer, "model_max_length", cap) or cap
     if max_length is None and cfg.max_length:
         max_length, why = cfg.max_length, "[train] max_length"
     elif max_length is None:
-        max_length, why = auto_cutoff([len(e.input_ids) for e in train_enc], model_max=model_max, cap=cap, share=AUTO_CUTOFF_SHARE)
+        max_length, why = auto_cutoff(train_enc.lengths.tolist(), model_max=model_max, cap=cap, share=AUTO_CUTOFF_SHARE)
     else:
         why = "the interrupted run's cutoff"
     _say_setting(say, "sequence cutoff", Setting(max_length, why))
-    train_kept, train_cut = apply_cutoff(train_enc, max_length)
+    train_kept, train_cut = train_enc.cut(max_length)
     check_cutoff(train_cut, cfg.min_whole_share, "train.jsonl")
-    val_kept, val_cut = apply_cutoff(val_enc, max_length)
+    val_kept, val_cut = val_enc.cut(max_length)
     say(f"  ✓ train: {train_cut.describe()}")
     if val_examples:
         say(f"  ✓ validation ({len(val_examples)} examples of val.jsonl): {val_cut.describe()}")
@@ -334,6 +389,12 @@ def prepare_data(
     )
     say(f"  {data.tokens:,} training tokens per epoch, {data.supervised:,} of them supervised ({data.supervised / max(data.tokens, 1):.0%})")
     return data
+
+
+def _encoded(ws: Workspace, split: str, examples: list[Example], tokenizer: Any, eot: str, tokenizer_sha256: str) -> tuple[EncodedSet, bool]:
+    """One split encoded and checked, from the workspace's cache when nothing it depends on changed."""
+    key = encoding_key(dataset_sha256(ws.dataset_dir / f"{split}.jsonl"), tokenizer_sha256, eot, [e.id for e in examples])
+    return cached_encoding(ws.cache_dir / "encoded", key, lambda: EncodedSet.from_encoded(encode_checked(tokenizer, examples, eot)))
 
 
 def load_model(path: Path, device: DevicePlan, pad_token_id: int) -> Any:
@@ -388,7 +449,7 @@ def lora_config(cfg: TrainConfig) -> Any:
     )
 
 
-def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, batch: Any, *, max_steps: int, has_val: bool) -> Any:
+def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, batch: BatchPlan, *, max_steps: int, has_val: bool) -> Any:
     """The Trainer's settings: every value comes from the config or the plans above."""
     from transformers import TrainingArguments
 
@@ -405,6 +466,9 @@ def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, b
         bf16=device.dtype.value == "bfloat16",
         fp16=device.dtype.value == "float16",
         use_cpu=device.device.value == "cpu",
+        use_liger_kernel=cfg.fused_kernels == "liger",  # checked by plan_kernels before the model loaded
+        liger_kernel_config=LIGER_KERNELS if cfg.fused_kernels == "liger" else None,
+        ddp_find_unused_parameters=False,  # every LoRA weight gets a gradient: skip DDP's extra search of the graph
         activation_checkpointing=batch.checkpointing.value and not device.qlora.value,  # QLoRA enabled it already
         activation_checkpointing_kwargs={"use_reentrant": False},
         train_sampling_strategy="group_by_length",
@@ -423,10 +487,6 @@ def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, b
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-
-
-def _features(encoded: list[Encoded]) -> list[dict[str, list[int]]]:
-    return [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded]
 
 
 def _spread(examples: list[Example], limit: int) -> list[Example]:
@@ -461,7 +521,7 @@ def _drop_default_printer(trainer: Any) -> None:
 
 
 def _meta(
-    name: str, base: BaseModel, cfg: TrainConfig, device: DevicePlan, batch: Any, data: PreparedData,
+    name: str, base: BaseModel, cfg: TrainConfig, device: DevicePlan, batch: BatchPlan, data: PreparedData,
     ws: Workspace, eot: str, tokenizer: Any, max_steps: int, metrics: dict[str, float],
 ) -> dict[str, Any]:
     """What produced this adapter: enough for the runtime and eval never to ask again."""
@@ -476,7 +536,7 @@ def _meta(
         "dataset": {
             "train": str(ws.dataset_dir / "train.jsonl"), "val": str(ws.dataset_dir / "val.jsonl"), "sha256": data.sha256,
             "train_examples": len(data.train), "val_examples": len(data.val),
-            "train_tokens": sum(len(e.input_ids) for e in data.train), "supervised_tokens": sum(e.supervised for e in data.train),
+            "train_tokens": data.tokens, "supervised_tokens": data.supervised,
         },
         "chat_format": {"end_of_turn": eot, "pad_token": tokenizer.pad_token},
         "config": msgspec.to_builtins(cfg),
@@ -484,6 +544,7 @@ def _meta(
             "max_steps": max_steps, "max_length": data.max_length, "device": device.device.value, "dtype": device.dtype.value,
             "threads": device.threads.value, "qlora": device.qlora.value, "micro_batch": batch.micro_batch.value,
             "grad_accum": batch.grad_accum.value, "gradient_checkpointing": batch.checkpointing.value,
+            "world_size": int(os.environ.get("WORLD_SIZE", "1")),  # processes; micro_batch and grad_accum are per process
         },
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
         "metrics": metrics,
