@@ -204,7 +204,7 @@ def sample(
             "persona_id": info.persona_id, "persona_name": info.persona_name, "messages": info.messages,
             "persona_messages": info.persona_messages, "channel_messages": info.channel_messages,
             "export_files": [str(p) for p in info.export_files], "package_files": [str(p) for p in info.package_files],
-            "media_files": len(info.media_files),
+            "media_files": len(info.media_files), "facts_file": str(info.facts_file),
         })
         return
     out = escape(str(out_dir.resolve()))
@@ -216,7 +216,8 @@ def sample(
     console.print(
         f"  {escape(str(info.export_dir))}: {len(info.export_files)} DiscordChatExporter JSON files"
         f" (+{len(info.media_files)} attachment files)\n"
-        f"  {escape(str(info.package_dir))}: {info.persona_name}'s own Discord data package",
+        f"  {escape(str(info.package_dir))}: {info.persona_name}'s own Discord data package\n"
+        f"  {escape(str(info.facts_file))}: the facts she states and is asked about later (for recall tests)",
         soft_wrap=True,
     )
     console.print(

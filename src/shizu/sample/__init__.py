@@ -2,5 +2,6 @@
 JSON plus her own Discord data package, for demos, tests and benchmarks (``shizu sample``).
 
 :func:`shizu.sample.generate.write_sample` is the entry point; ``docs/sample-persona.md`` describes
-the persona's style (what a model trained on the sample should pick up).
+the persona's style (what a model trained on the sample should pick up) and the facts she states
+and is asked about later (:mod:`shizu.sample.facts`).
 """

@@ -23,8 +23,9 @@ from msgspec import UNSET, UnsetType
 
 from shizu.chat.discord_markup import DISCORD_EPOCH_MS, render_raw_markup
 from shizu.errors import ShizuError
-from shizu.sample import cast, dce
+from shizu.sample import cast, dce, facts
 from shizu.sample.cast import MIKA, ChannelSpec, Person
+from shizu.sample.facts import Exchange, FactLog, Question, Statement
 from shizu.sample.package import PackageRow, write_json, write_messages
 from shizu.sample.topics import FRIEND_GENERIC, MIKA_GENERIC, TOPICS, Topic
 
@@ -69,13 +70,15 @@ class SampleInfo:
     export_files: tuple[Path, ...]
     package_files: tuple[Path, ...]
     media_files: tuple[Path, ...]  # attachment files written beside the --media channel
+    facts_file: Path  # facts.json: the persona's stable facts, where they are said and asked
     seed: int = 0
 
 
 def write_sample(
     out_dir: Path, *, messages: int = 3000, seed: int = 0, max_messages_per_file: int | None = None, style: str = "unmistakable"
 ) -> SampleInfo:
-    """Write a sample DCE JSON export (``out_dir/export``) and data package (``out_dir/package``).
+    """Write a sample DCE JSON export (``out_dir/export``), data package (``out_dir/package``) and the
+    facts it plants (``out_dir/facts.json``, see :mod:`shizu.sample.facts`).
 
     ``messages`` is the exact number of messages in the export; ``max_messages_per_file``
     partitions each channel into ``[part N]`` files like DCE's ``--partition``. ``style``: how Mika
@@ -103,6 +106,8 @@ def write_sample(
     for spec, quota in zip(cast.CHANNELS, _quotas(messages), strict=True):
         counts[spec.id] = _ChannelSim(state, spec).run(quota)
     package_files = _write_package_metadata(package_dir, state.package_channels)
+    facts_file = out_dir / "facts.json"
+    state.facts.write(facts_file, MIKA.id, seed, state.clock.dce(state.questions_from))
     return SampleInfo(
         persona_id=MIKA.id,
         persona_name=MIKA.display_name,
@@ -114,6 +119,7 @@ def write_sample(
         export_files=tuple(state.export_files),
         package_files=tuple(sorted(state.package_files + package_files)),
         media_files=tuple(state.media_files),
+        facts_file=facts_file,
         seed=seed,
     )
 
@@ -217,6 +223,9 @@ class _SampleState:
         self.counter = 0
         self.span = min(1100, max(60, total // 300)) * DAY
         self.start_ms = END_MS - self.span
+        self.statements_until = self.start_ms + int(facts.STATEMENTS_UNTIL * self.span)
+        self.questions_from = self.start_ms + int(facts.QUESTIONS_FROM * self.span)
+        self.facts = FactLog()
         self.thread_created_ms = 0
         self.persona_messages = 0
         self.export_files: list[Path] = []
@@ -293,7 +302,9 @@ class _ChannelSim:
         kai_at = int(len(sizes) * 0.4) if spec.key == "general" else -1
         thread_at = int(len(sizes) * 0.15) if spec.key == cast.THREAD_PARENT else -1
         t = start
-        for i, (size, planned) in enumerate(zip(sizes, self._schedule(len(sizes), start, END_MS), strict=True)):
+        schedule = self._schedule(len(sizes), start, END_MS)
+        exchanges = self._fact_sessions(sizes, schedule)
+        for i, (size, planned) in enumerate(zip(sizes, schedule, strict=True)):
             t0 = max(planned, t + 40 * MINUTE + int(rng.expovariate(1 / (20 * MINUTE))))
             if i == kai_at:
                 self._add("kai", t0 - 2 * MINUTE, "Joined the server.", kind="GuildMemberJoin")
@@ -305,6 +316,8 @@ class _ChannelSim:
                           reference=dce.Reference("Default", None, thread.id, cast.GUILD_ID))
             if spec.key == "music":
                 t = self._music_session(t0, size)
+            elif i in exchanges:
+                t = self._chat_session(t0, size, exchanges[i][0].topic, exchanges[i])
             else:
                 t = self._chat_session(t0, size, self._topic(i))
             self.file.write(self.buffer)
@@ -342,6 +355,23 @@ class _ChannelSim:
                 sizes.append(size)
             budget -= size
         return sizes
+
+    def _fact_sessions(self, sizes: list[int], schedule: list[int]) -> dict[int, tuple[Exchange, bool]]:
+        """The sessions that bring up a fact (:mod:`shizu.sample.facts`), by index: (exchange, held out).
+
+        The channel's statements are spread evenly over its sessions planned before
+        ``statements_until`` (the first session aside: the DM with Theo swaps contacts there); its
+        questions about facts said here take its last sessions planned from ``questions_from`` on.
+        """
+        state, key = self.state, self.spec.key
+        early = [i for i, (n, at) in enumerate(zip(sizes, schedule)) if i and n >= 3 and at < state.statements_until]
+        stated = facts.STATED.get(key, ())[: len(early)]
+        out = {early[(2 * j + 1) * len(early) // (2 * len(stated))]: (ex, False) for j, ex in enumerate(stated)}
+        said = {ex.fact for ex in stated}
+        late = [i for i, (n, at) in enumerate(zip(sizes, schedule)) if n >= 3 and at >= state.questions_from]
+        asked = [ex for ex in facts.ASKED.get(key, ()) if ex.fact in said][: len(late)]
+        out.update({i: (ex, True) for i, ex in zip(late[len(late) - len(asked):], asked, strict=True)})
+        return out
 
     def _schedule(self, n: int, start: int, end: int) -> list[int]:
         """``n`` session start times spread over [start, end), denser in the local evening."""
@@ -388,13 +418,16 @@ class _ChannelSim:
         speaker = rng.choices(others, [cast.SPEAKER_WEIGHT[f] for f in others])[0]
         return speaker, min(remaining, rng.randint(*cast.BURST_RANGE[speaker]))
 
-    def _chat_session(self, t: int, n: int, topic_key: str) -> int:
-        """A conversation of exactly ``n`` messages starting at ``t``; returns when it ended."""
+    def _chat_session(self, t: int, n: int, topic_key: str, fact: tuple[Exchange, bool] | None = None) -> int:
+        """A conversation of exactly ``n`` messages starting at ``t``; returns when it ended. ``fact``:
+        the exchange it opens with, and whether that is a held-out question."""
         rng, spec = self.rng, self.spec
         topic = TOPICS[topic_key]
         slots = {k: rng.choice(v) for k, v in topic.slots.items()} | cast.PII
         friends = self._friends()
-        mika_in = spec.kind in ("dm", "group") or rng.random() < 0.85
+        if fact and fact[0].asker and fact[0].asker not in friends:
+            friends[0] = fact[0].asker
+        mika_in = fact is not None or spec.kind in ("dm", "group") or rng.random() < 0.85
         # The first session that can have a pin (a call) gets one, so even small samples show them.
         pin = n >= 6 and spec.key in ("general", "group") and (not self.pinned or rng.random() < 0.04)
         call = n >= 4 and spec.kind == "dm" and (not self.called or rng.random() < 0.04)
@@ -404,6 +437,10 @@ class _ChannelSim:
         used: set[str] = set()
         session: list[dce.Message] = []
         prev = ""
+        if fact:
+            t = self._fact_exchange(*fact, topic, slots, used, session, t, remaining)
+            remaining -= len(session)
+            prev = "mika"
         while remaining:
             speaker, k = self._next_speaker(prev, remaining, not session, mika_in, friends)
             t = self._turn(speaker, k, topic, slots, used, session, t, mika_in)
@@ -422,6 +459,28 @@ class _ChannelSim:
             self._add(rng.choice(("mika", spec.members[0])), t, f"Started a call that lasted {minutes} minutes.",
                       kind="Call", call_ended=ended)
             t = ended
+        return t
+
+    def _fact_exchange(
+        self, exchange: Exchange, held_out: bool, topic: Topic, slots: dict[str, str], used: set[str],
+        session: list[dce.Message], t: int, remaining: int,
+    ) -> int:
+        """A session's opening about a fact: the friend's question (if any), then Mika's burst led by
+        the fact's line; logged in the sample's :class:`FactLog`."""
+        question = None
+        if exchange.asker:
+            t = self._turn(exchange.asker, 1, topic, slots, used, session, t, True, lead=exchange.question)
+            question = session[-1]
+        k = min(remaining - 1, self.rng.randint(2, 4))  # a friend answers her (or, if asked, she may end it)
+        t = self._turn("mika", k, topic, slots, used, session, t, True, lead=exchange.answer)
+        answer = session[-k:]
+        log = self.state.facts
+        if held_out and question is not None:  # every held-out exchange is a question
+            log.questions[exchange.fact].append(Question(
+                question.id, self.spec.id, question.author.id, question.timestamp, tuple(m.id for m in answer)))
+        else:
+            log.statements[exchange.fact].append(Statement(
+                answer[0].id, self.spec.id, answer[0].timestamp, question.id if question else None))
         return t
 
     def _music_session(self, t: int, n: int) -> int:
@@ -476,13 +535,17 @@ class _ChannelSim:
 
     def _turn(
         self, speaker: str, k: int, topic: Topic, slots: dict[str, str], used: set[str],
-        session: list[dce.Message], t: int, mika_in: bool,
+        session: list[dce.Message], t: int, mika_in: bool, lead: str = "",
     ) -> int:
-        """Write one speaker's burst of ``k`` messages (maybe replying to or mentioning someone)."""
+        """Write one speaker's burst of ``k`` messages (maybe replying to or mentioning someone).
+        ``lead``: the burst's first line as written, no media or mention in its place (a friend's is
+        then the whole burst)."""
         rng, spec = self.rng, self.spec
         first = not session
         if speaker == "mika":
-            drafts = self._mika_lines(topic, slots, k, first, used)
+            drafts = self._mika_lines(topic, slots, k, first, used, lead)
+        elif lead:
+            drafts = [(cast.STYLES[speaker](rng, lead), None, None)]
         else:
             drafts = self._friend_lines(speaker, topic, slots, k, first, used)
         reply = None
@@ -499,7 +562,7 @@ class _ChannelSim:
                 t += rng.randrange(1200, 7 * SECOND) if speaker == "mika" else rng.randrange(2500, 14 * SECOND)
             mentions: tuple[dce.User, ...] = ()
             ref = dce.Reference("Default", reply.id, spec.id, self.guild_id) if j == 0 and reply else None
-            if j == 0 and gif is None and self.in_guild and rng.random() < 0.06:
+            if j == 0 and gif is None and not lead and self.in_guild and rng.random() < 0.06:
                 target = "mika" if speaker != "mika" and mika_in else rng.choice(
                     [f for f in self.spec.members if f not in (speaker, "jukebox", "kai")])
                 text = f"<@{cast.BY_KEY[target].id}> {text}".rstrip()
@@ -518,15 +581,18 @@ class _ChannelSim:
         return line
 
     def _mika_lines(
-        self, topic: Topic, slots: dict[str, str], k: int, first: bool, used: set[str]
+        self, topic: Topic, slots: dict[str, str], k: int, first: bool, used: set[str], lead: str = ""
     ) -> list[tuple[str, str | None, str | None]]:
-        """Mika's burst as (text, gif url, attachment name): a lead line, follow-ups, now and then media."""
+        """Mika's burst as (text, gif url, attachment name): a lead line (``lead`` if given, then never
+        replaced by media), follow-ups, now and then media."""
         rng = self.rng
-        if first:
-            lead = self._pick(topic.mika_open, used, MIKA_GENERIC)
+        if lead:
+            opener = lead
+        elif first:
+            opener = self._pick(topic.mika_open, used, MIKA_GENERIC)
         else:
-            lead = self._pick(topic.mika_react if rng.random() < 0.6 else MIKA_GENERIC, used, MIKA_GENERIC)
-        lines = [lead] + [self._pick(topic.mika_more, used, MIKA_GENERIC) for _ in range(k - 1)]
+            opener = self._pick(topic.mika_react if rng.random() < 0.6 else MIKA_GENERIC, used, MIKA_GENERIC)
+        lines = [opener] + [self._pick(topic.mika_more, used, MIKA_GENERIC) for _ in range(k - 1)]
         drafts: list[tuple[str, str | None, str | None]] = [
             (self.state.mika_line(rng, line.format_map(slots)), None, _picture(line, _MIKA_FILES)) for line in lines
         ]
@@ -534,7 +600,7 @@ class _ChannelSim:
             url = rng.choice(cast.MIKA_GIFS)
             drafts[rng.randrange(1, k)] = (url, url, None)
         if rng.random() < (0.25 if topic.media_heavy else 0.04) or (self.media_dir and not self.attached):
-            j = rng.randrange(k)
+            j = rng.randrange(1 if lead else 0, k)
             if drafts[j][1] is None:
                 drafts[j] = ("" if rng.random() < 0.6 else drafts[j][0], None, rng.choice(_MIKA_FILES))
         self.attached |= any(d[2] for d in drafts)
