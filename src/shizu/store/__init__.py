@@ -6,7 +6,8 @@
 * :mod:`~shizu.store.migrations`: the schema, one numbered step at a time;
 * query modules, one per feature that reads or writes its own tables: :mod:`~shizu.store.authors`
   (who wrote what: "me" candidates, names, counts), :mod:`~shizu.store.activity` (``shizu stats``),
-  :mod:`~shizu.store.exchanges` (the bot's exchange log and the collection).
+  :mod:`~shizu.store.exchanges` (the bot's exchange log and the collection),
+  :mod:`~shizu.store.memories` (the persona's memory: texts, FTS5 postings, embeddings).
 
 All SQL against the store lives in this package.
 """

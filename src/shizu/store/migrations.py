@@ -122,4 +122,45 @@ MIGRATIONS: list[str] = [
         sql TEXT NOT NULL              -- the CREATE INDEX statement that rebuilds it
     ) WITHOUT ROWID;
     """,
+    # 5: the persona's memory (shizu.memory): past exchanges, their BM25 index (FTS5) and embeddings
+    """
+    CREATE TABLE memory_places (
+        id INTEGER PRIMARY KEY,
+        channel_key TEXT NOT NULL UNIQUE,  -- platform and channel id: what scope "channel" compares
+        server_key TEXT NOT NULL,          -- what scope "server" compares: a server channel's server, else channel_key
+        place BLOB NOT NULL                -- msgpack: the ids behind the keys and how the place is shown
+    );
+    CREATE TABLE memories (
+        id INTEGER PRIMARY KEY,            -- also the rowid in memory_fts and memory_vectors
+        key TEXT NOT NULL UNIQUE,          -- the exchange's stable id (its persona turn's first message id)
+        place_id INTEGER NOT NULL REFERENCES memory_places(id),
+        ts INTEGER NOT NULL,               -- when the persona answered, unix milliseconds, UTC
+        tokens INTEGER NOT NULL,           -- search terms in the exchange (BM25's document length)
+        bits BLOB                          -- sign bits of the centred embedding (48 bytes), NULL until embedded
+    );
+    CREATE TABLE memory_texts (
+        id INTEGER PRIMARY KEY REFERENCES memories(id),
+        origin TEXT NOT NULL,              -- "history", "live" (the person's own new message) or "bot" (a generated reply)
+        body BLOB NOT NULL                 -- msgpack: the turns answered and the reply, as given (PII already redacted)
+    );
+    CREATE TABLE memory_people (
+        person TEXT NOT NULL,              -- the user id of someone the memory answered (opt-outs are enforced on it)
+        memory_id INTEGER NOT NULL REFERENCES memories(id),
+        PRIMARY KEY (person, memory_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memory_people_memory ON memory_people(memory_id);
+    CREATE TABLE memory_vectors (
+        id INTEGER PRIMARY KEY REFERENCES memories(id),
+        vector BLOB NOT NULL               -- the embedding quantized to int8 (384 bytes), for exact rescoring
+    );
+    CREATE TABLE memory_terms (
+        term TEXT PRIMARY KEY,
+        df INTEGER NOT NULL                -- memories containing the term (BM25's document frequency)
+    ) WITHOUT ROWID;
+    CREATE TABLE memory_meta (
+        name TEXT PRIMARY KEY,             -- "generation" (bumped by every change), "center", "center_rows"
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE memory_fts USING fts5(terms, content='', tokenize='ascii', detail=full);
+    """,
 ]

@@ -1,0 +1,38 @@
+"""Recalled memories as prompt text, within ``[memory] max_tokens``.
+
+Memories are taken best first while they fit the budget (one that does not fit is skipped, a
+smaller one after it may still fit), then written oldest first, each as a heading (when, where)
+and its lines in the chat layout's ``Name: text`` form, the persona's lines under its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, tzinfo
+
+from shizu.chat.layout import CHARS_PER_TOKEN, clean_name, format_text, format_time
+from shizu.memory.record import Memory
+
+SEPARATOR = "\n\n"
+
+
+def render(memories: Sequence[Memory], persona: str, max_tokens: int, tz: tzinfo = UTC) -> str:
+    """``memories`` (best first) as one text of at most ``max_tokens`` (characters / 4); "" when none fits."""
+    budget = max_tokens * CHARS_PER_TOKEN
+    kept: list[Memory] = []
+    used = -len(SEPARATOR)
+    for memory in memories:
+        cost = len(SEPARATOR) + len(block(memory, persona, tz))
+        if used + cost <= budget:
+            kept.append(memory)
+            used += cost
+    return SEPARATOR.join(block(m, persona, tz) for m in sorted(kept, key=lambda m: m.time))
+
+
+def block(memory: Memory, persona: str, tz: tzinfo = UTC) -> str:
+    """One memory: ``Saturday 2 March 2024, 21:14 UTC, a direct message with Ana:`` then its lines."""
+    others = list(dict.fromkeys(turn.speaker for turn in memory.context))
+    heading = f"{format_time(memory.time.astimezone(tz))}, {memory.place.label(' and '.join(others))}:"
+    lines = [f"{clean_name(turn.speaker)}: {format_text(text)}" for turn in memory.context for text in turn.texts]
+    lines += [f"{clean_name(persona)}: {format_text(text)}" for text in memory.reply]
+    return "\n".join([heading, *lines])
