@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from shizu.cli import progress as progress_module
 from shizu.cli.progress import RichReporter
 from shizu.progress import QUIET, Quiet, Reporter
 
@@ -89,7 +91,7 @@ class Clock:
 def test_in_a_pipe_a_line_at_the_first_move_then_every_minute_and_at_the_end() -> None:
     console, out = plain_console()
     clock = Clock()
-    with RichReporter(console, clock=clock) as reporter:
+    with RichReporter(console, clock=clock, tick_seconds=None) as reporter:
         reporter.say("[bold]Starting[/] run 'x' with a line longer than the forty columns of this console")
         reporter.start("train", "step", 30, loss="loss -", speed="- tok/s")
         for step in range(1, 31):
@@ -106,7 +108,7 @@ def test_in_a_pipe_a_line_at_the_first_move_then_every_minute_and_at_the_end() -
 def test_in_a_pipe_a_resumed_bar_counts_from_where_it_started() -> None:
     console, out = plain_console()
     clock = Clock()
-    reporter = RichReporter(console, clock=clock)
+    reporter = RichReporter(console, clock=clock, tick_seconds=None)
     reporter.start("train", "step", 10, completed=6)
     for step in (7, 8, 9, 10):
         clock.now += 61
@@ -118,6 +120,20 @@ def test_in_a_pipe_a_resumed_bar_counts_from_where_it_started() -> None:
     lines = out.getvalue().splitlines()
     assert [line.split(" · ")[0] for line in lines] == ["step 7/10", "step 8/10", "step 9/10", "step 10/10", "reading 250/1,000", "reading 1,000/1,000"]
     assert lines[0].endswith("61s elapsed, ~183s left")  # one step in 61 s, three to go
+
+
+def test_in_a_pipe_a_step_longer_than_a_minute_still_gets_a_line_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress_module, "PLAIN_EVERY_S", 0.2)  # "a minute", scaled down
+    console, out = plain_console()
+    with RichReporter(console, tick_seconds=0.01) as reporter:
+        reporter.start("train", "step", 10, loss="loss -")
+        reporter.update("train", 1, loss="loss 2.000")  # the first move: a line
+        deadline = time.monotonic() + 5
+        while out.getvalue().count("step 1/10") < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # step 2 takes "minutes": the ticker keeps printing step 1's state
+        reporter.update("train", 10, loss="loss 1.000")
+    lines = out.getvalue().splitlines()
+    assert [line.split(" · ")[:2] for line in lines] == [["step 1/10", "loss 2.000"]] * 3 + [["step 10/10", "loss 1.000"]]
 
 
 def test_plain_lines_off_leaves_only_the_said_lines() -> None:

@@ -3,14 +3,15 @@
 On a terminal, lines print above one live display that holds every open bar; the display appears
 with the first bar and goes when the last one stops (erased when ``transient``). In a log or a
 pipe there is no live display: lines print as they come and, with ``plain_lines``, each bar prints
-a line at its first move, then at least every :data:`PLAIN_EVERY_S` seconds (whenever it moves),
-and at its end, e.g. ``tokens 12,288/180,000 · step 3/46 · loss 2.345 · 812 tok/s · 15s elapsed,
+a line at its first move, then every :data:`PLAIN_EVERY_S` seconds (a background ticker prints the
+bar's latest state even when a step takes longer than that), and at its end, e.g. ``tokens 12,288/180,000 · step 3/46 · loss 2.345 · 812 tok/s · 15s elapsed,
 ~207s left``. A run that looks hung is the worst kind of progress report: a line in the first
 minute, then one a minute, says it is alive.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,8 +45,10 @@ class RichReporter:
 
     def __init__(
         self, console: Console, *, style: str | None = None, transient: bool = False, plain_lines: bool = True,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] = time.perf_counter, tick_seconds: float | None = 1.0,
     ) -> None:
+        """``tick_seconds``: how often the plain-line ticker looks at the clock (None: no ticker;
+        lines then print only when a bar moves, which tests with a fake ``clock`` rely on)."""
         self.console = console
         self.clock = clock
         self.style = style
@@ -54,6 +57,11 @@ class RichReporter:
         self.live = console.is_terminal and not console.is_dumb_terminal
         self._bars: dict[str, _Bar] = {}
         self._progress: Progress | None = None
+        self._lock = threading.Lock()  # the ticker and the caller both print bars
+        self._closing = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if not self.live and plain_lines and tick_seconds is not None:
+            self._ticker = threading.Thread(target=self._tick, args=(tick_seconds,), name="progress-ticker", daemon=True)
 
     def __enter__(self) -> RichReporter:
         return self
@@ -62,9 +70,10 @@ class RichReporter:
         self.close()
 
     def close(self) -> None:
-        """Stop every bar (the live display with them)."""
+        """Stop every bar (the live display and the ticker with them)."""
         for key in list(self._bars):
             self.stop(key)
+        self._closing.set()
 
     # -- the protocol ---------------------------------------------------------------------
 
@@ -80,7 +89,10 @@ class RichReporter:
                 self._progress = self._make_progress()
                 self._progress.start()
             bar.task = self._progress.add_task(label, total=total, completed=completed, text=_text(bar.fields))
-        self._bars[key] = bar
+        with self._lock:
+            self._bars[key] = bar
+        if self._ticker is not None and not self._ticker.is_alive() and not self._closing.is_set():
+            self._ticker.start()
 
     def update(self, key: str, completed: float | None = None, **fields: str) -> None:
         bar = self._bars.get(key)
@@ -95,7 +107,8 @@ class RichReporter:
             self._moved(bar, bar.completed + amount)
 
     def stop(self, key: str) -> None:
-        bar = self._bars.pop(key, None)
+        with self._lock:
+            bar = self._bars.pop(key, None)
         if bar is None or bar.task is None or self._progress is None:
             return
         self._progress.stop_task(bar.task)
@@ -110,10 +123,23 @@ class RichReporter:
         if bar.task is not None and self._progress is not None:
             self._progress.update(bar.task, completed=completed, text=_text(bar.fields))
         elif self.plain_lines and completed != previous:
-            now = self.clock()
-            if bar.printed is None or now - bar.printed >= PLAIN_EVERY_S or completed >= bar.total:
-                bar.printed = now
-                self.console.print(_plain_line(bar, now), markup=False, highlight=False, soft_wrap=True)
+            with self._lock:
+                now = self.clock()
+                if bar.printed is None or now - bar.printed >= PLAIN_EVERY_S or completed >= bar.total:
+                    self._print_plain(bar, now)
+
+    def _tick(self, seconds: float) -> None:
+        """Print each started bar's latest state once :data:`PLAIN_EVERY_S` passed without a line."""
+        while not self._closing.wait(seconds):
+            with self._lock:
+                now = self.clock()
+                for bar in self._bars.values():
+                    if bar.printed is not None and now - bar.printed >= PLAIN_EVERY_S:
+                        self._print_plain(bar, now)
+
+    def _print_plain(self, bar: _Bar, now: float) -> None:
+        bar.printed = now
+        self.console.print(_plain_line(bar, now), markup=False, highlight=False, soft_wrap=True)
 
     def _make_progress(self) -> Progress:
         return Progress(
