@@ -121,7 +121,7 @@ def make_plan(ws_root: Path, count: int, threads: int) -> dict[str, Any]:
     gguf_files(run, merged=True, say=print)  # written here, not in the timed child
     persona = Persona.load(ws)
     contexts = held_out(ws.dataset_dir / "val.jsonl", persona.name, count)
-    prompts = [persona.prompt(history, place, now=now)[0] for history, place, now in contexts]
+    prompts = [persona.prompt(history, place, now=now).text for history, place, now in contexts]
     gen = ws.config.generation
     return {
         "workspace": str(ws_root), "run": run.run, "threads": threads, "base_gguf": str(files.base), "adapter_gguf": str(files.adapter),

@@ -23,3 +23,14 @@ def terminal_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     from shizu.frontends import terminal
 
     monkeypatch.setattr(terminal, "now", lambda: NOW)
+
+
+@pytest.fixture(autouse=True)
+def word_embedder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Semantic memory search embeds with :class:`memory_helpers.Words` instead of all-MiniLM-L6-v2
+    (hermetic and fast: builds and personas use the memory by default); tests marked slow get the real model."""
+    if request.node.get_closest_marker("slow") is None:
+        from memory_helpers import Words
+        from shizu.memory import encoder
+
+        monkeypatch.setattr(encoder, "load_minilm", lambda device: Words())

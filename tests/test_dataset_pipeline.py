@@ -148,7 +148,7 @@ def test_over_budget_turns_are_dropped_and_the_rest_kept(tmp_path: Path) -> None
     chat.say(DM, ME, 1, "so " * 200)
     chat.say(DM, AL, 5, "ok")
     chat.say(DM, ME, 6, "short")
-    ws = make_ws(tmp_path, chat, build={"max_context_tokens": 100})
+    ws = make_ws(tmp_path, chat, build={"max_context_tokens": 100}, memory={"enabled": False})  # no room kept for memories
     result = build_dataset(ws)
     assert result.report["dropped"]["example"] == {"over-budget": 1}
     [example] = examples(ws)

@@ -90,7 +90,7 @@ def test_the_runtime_renders_each_held_out_context_exactly_as_training_did(tmp_p
     assert len(held) == 3 * len(PLACES)
     assert [t.place for t in held[::3]] == PLACES
     for turn in held:
-        rendered, _ = render_live("Mika", turn.place, turn.history, turn.time, build, MediaCatalogue(), turn.participants)
+        rendered = render_live("Mika", turn.place, turn.history, turn.time, build, MediaCatalogue(), turn.participants).messages
         assert rendered == list(turn.context), turn.key
 
 

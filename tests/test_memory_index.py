@@ -139,11 +139,7 @@ def test_listing_and_wiping_everything(tmp_path: Path) -> None:
 def test_without_the_model_memory_search_is_lexical_with_one_line_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
     hide(monkeypatch, "sentence_transformers")
     lines: list[str] = []
-
-    class Lines:
-        def say(self, line: str) -> None: lines.append(line)
-
-    assert semantic_embedder("cpu", Lines()) is None  # type: ignore[arg-type]
+    assert semantic_embedder("cpu", lines.append) is None
     assert lines == ["Memory search is lexical only: sentence-transformers is not installed. Install the extra: pip install 'shizu[memory]'"]
 
 

@@ -34,7 +34,8 @@ def test_the_live_prompt_is_the_training_layout() -> None:
     ]
     place = Place(kind="guild-text", channel="general", server="Cozy Corner")
     build = BuildConfig(timezone="Europe/Paris")
-    messages, situation = render_live("Mika", place, history, at(4), build, CATALOGUE, participants=["Carol", "Mika"])
+    live = render_live("Mika", place, history, at(4), build, CATALOGUE, participants=["Carol", "Mika"])
+    messages, situation = live.messages, live.situation
     assert situation.participants == ("Alice", "Bob", "Carol")
     assert messages == [
         {"role": "system", "content": (

@@ -203,7 +203,7 @@ def test_smollm2_gguf_with_exported_adapter_matches_peft(tmp_path: Path) -> None
     persona = _persona(local)
     checked = 0
     for history, place in CONVERSATIONS:
-        ids = local.tokenizer(persona.prompt(history, place, now=NOW)[0], add_special_tokens=False, return_tensors="pt")["input_ids"]
+        ids = local.tokenizer(persona.prompt(history, place, now=NOW).text, add_special_tokens=False, return_tensors="pt")["input_ids"]
         with torch.inference_mode():
             sequence = model.generate(ids, max_new_tokens=32, do_sample=False, pad_token_id=0)[0]
             adapted = model(sequence[None]).logits[0, ids.shape[1] - 1 :].numpy()

@@ -77,7 +77,7 @@ def test_the_adapter_can_be_switched_off_on_the_loaded_weights(ws: Workspace) ->
 
 def test_closing_the_stream_early_stops_generation(ws: Workspace) -> None:
     mika = Persona.load(ws)
-    chunks = mika.backend.stream(mika.prompt(HISTORY, PLACE, now=NOW)[0], [], mika.generation)
+    chunks = mika.backend.stream(mika.prompt(HISTORY, PLACE, now=NOW).text, [], mika.generation)
     first = next(chunks)
     chunks.close()  # joins the worker thread: it must stop instead of writing all 40 tokens
     assert first

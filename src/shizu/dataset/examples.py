@@ -6,13 +6,16 @@ bounded by the largest channel): messages are filtered with reason codes
 them; mentions and speakers renamed by :mod:`shizu.dataset.names`; PII redacted), grouped into
 conversations (:mod:`shizu.dataset.conversations`), cut into non-overlapping windows
 (:mod:`shizu.dataset.windows`) and rendered by the shared renderer (:mod:`shizu.chat.layout`).
-:meth:`ExampleBuilder.finish` then splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
+With the persona's memory on, every persona turn is also handed to the memory
+(:mod:`shizu.dataset.memories`), and once all are stored :meth:`ExampleBuilder.recall` gives each
+example the memories the bot would have recalled at its moment. :meth:`ExampleBuilder.finish` then
+splits the examples by time into ``train.jsonl`` / ``val.jsonl``.
 
 Privacy is applied here, once, where each string from the export enters (``docs/privacy.md``):
-message text (:meth:`~ExampleBuilder._clean`), the persona's and speakers' names
-(:meth:`~ExampleBuilder._speaker`), channel, group and server names (:meth:`~ExampleBuilder._place`),
-media labels (:meth:`~ExampleBuilder._private_ref`) and, through the catalogue's screens, the URLs
-and local paths it keeps. Everything downstream (the rendered examples, the system prompt, the
+message text, the persona's and speakers' names, channel, group and server names (all four
+through :class:`~shizu.dataset.sanitize.Sanitizer`), media labels
+(:meth:`~ExampleBuilder._private_ref`) and, through the catalogue's screens, the URLs and local
+paths it keeps. Everything downstream (the rendered examples, the system prompt, the memories, the
 report's per-channel and per-partner counts and samples, ``media.json``, ``meta.json``) is made
 from these strings only.
 """
@@ -22,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shizu.chat.layout import CHARS_PER_TOKEN, Place, Situation, Turn, render, render_ids, system_prompt
+from shizu.chat.layout import CHARS_PER_TOKEN, Place, Situation, Turn, memory_room, render, render_ids, system_prompt
 from shizu.chat.media import MediaRef, has_link, make_tag, message_refs, split_text
 from shizu.config import Config
 from shizu.dataset import filters
@@ -42,13 +46,17 @@ from shizu.dataset.conversations import Conversation, Line, Located, line_chars,
 from shizu.dataset.filters import MessageFilter
 from shizu.dataset.jsonl import encode_line
 from shizu.dataset.me import Identity
-from shizu.dataset.names import Names
+from shizu.dataset.memories import Ask, BuildMemory, exchanges
+from shizu.dataset.sanitize import Sanitizer
 from shizu.dataset.tally import Tally
 from shizu.dataset.windows import plan_windows
+from shizu.memory import Where, query_text
 from shizu.message import Channel, Message
+from shizu.progress import Reporter
 
 _TRAIN = b'"split":"train"'
 _VAL = b'"split":"val"'
+RECALL_BATCH = 256  # examples whose queries are embedded at once
 
 
 class Example(msgspec.Struct):
@@ -64,36 +72,38 @@ class Example(msgspec.Struct):
     participants: list[str]  # the other speakers, in order of appearance (as the system prompt lists them)
     messages: list[dict[str, str]]
     message_ids: list[list[str]]
+    memories: list[str] | msgspec.UnsetType = msgspec.UNSET  # keys of the memories in the system prompt (none: absent)
 
 
 class ExampleBuilder:
-    """The streaming part: messages -> lines -> conversations -> examples in a temporary file."""
+    """The streaming part: messages -> lines -> conversations -> examples in a temporary file.
 
-    def __init__(self, config: Config, persona: Identity, known: dict[str, set[str]], tally: Tally, out: Path) -> None:
+    ``profile``: what ``persona.md`` adds to every system prompt; ``memory``: where the persona
+    turns go as memories (``None``: ``[memory] enabled = false``, the examples recall nothing).
+    """
+
+    def __init__(
+        self, config: Config, persona: Identity, known: dict[str, set[str]], tally: Tally, out: Path, *,
+        profile: str = "", memory: BuildMemory | None = None,
+    ) -> None:
         self.cfg = config.build
         self.me = frozenset(persona.ids)
         self.tally = tally
         self.out = out
         self.tz = ZoneInfo(config.build.timezone)
         self.pseudonymize = config.privacy.pseudonymize
-        self.redactor = None
-        self.placeholders: dict[str, str] = {}
-        if config.privacy.redact_pii:
-            from shizu.dataset.privacy import PLACEHOLDERS, Redactor
-
-            self.redactor = Redactor()
-            self.placeholders = PLACEHOLDERS
-        # The persona's own name comes from the export too: redacted like every other name.
-        self.persona = persona = replace(persona, name=self._private(persona.name))
-        self.names = Names(
-            persona_name=persona.name, me=persona.ids, known=known,
-            opted_out=config.privacy.opt_out, pseudonymize=config.privacy.pseudonymize,
-        )
+        self.sanitizer = Sanitizer(config.privacy, persona.name, persona.ids, known, tally.redacted)
+        self.redactor = self.sanitizer.redactor
+        self.placeholders = self.sanitizer.placeholders
+        self.names = self.sanitizer.names
+        self.persona = persona = replace(persona, name=self.sanitizer.persona)
+        self.profile = profile
+        self.memory = memory
+        self.memory_room = memory_room(persona.name, config.memory.max_tokens) if memory is not None else 0
         self.filter = MessageFilter(
             opted_out=config.privacy.opt_out, command_prefixes=config.build.command_prefixes,
             max_chars=config.build.max_message_chars, duplicate_window_s=config.build.duplicate_window_seconds,
         )
-        self._speakers: dict[tuple[str, str], str] = {}
         self._url_findings: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         self.catalogue = Catalogue(url_is_safe=self._url_is_safe, path_is_safe=self._path_is_safe)
         self.budget_chars = config.build.max_context_tokens * CHARS_PER_TOKEN
@@ -101,11 +111,15 @@ class ExampleBuilder:
         self.example_conv = array("I")  # conversation index of each example, in file order
         self._tmp = out / "examples.tmp"
         self._fh: IO[bytes] | None = None  # the temporary examples file, open while run() streams
+        self._asks_path = out / "asks.tmp"  # with memory: each example's Ask, line by line beside it
+        self._asks: IO[bytes] | None = None
 
     # -- stage 1 and 2: messages -> lines -> conversations ---------------------------------
 
     def run(self, messages: Iterator[Message]) -> None:
-        with open(self._tmp, "wb") as self._fh:
+        with open(self._tmp, "wb") as self._fh, ExitStack() as stack:
+            if self.memory is not None:
+                self._asks = stack.enter_context(open(self._asks_path, "wb"))
             for _, channel_messages in groupby(messages, key=lambda m: m.channel.id):
                 self._channel(channel_messages)
 
@@ -138,34 +152,25 @@ class ExampleBuilder:
         conversations = segment(lines, self.cfg.session_gap_minutes * 60, self.cfg.burst_window_seconds)
         self.tally.count("conversations", len(conversations))
         where = locate(conversations, {line.reply_to for line in lines if line.reply_to is not None})
-        place = self._place(channel, platform)
+        place = self.sanitizer.place(Place(
+            kind=channel.kind, channel=channel.name, server=channel.guild_name or "", parent=channel.parent_name or "", platform=platform,
+        ))
+        here = Where(platform, channel.kind, channel.id, channel.guild_id or "")
         for conv in conversations:
-            self._conversation(channel, place, conv, where)
+            self._conversation(channel, place, here, conv, where)
 
     def _line(self, msg: Message, text: str, ts: float) -> Line:
         author = msg.author
         is_persona = author.id in self.me
         if not (msg.attachments or msg.stickers or msg.embeds or has_link(text)):
-            text = self._clean(text)  # the common case: plain text
+            text = self.sanitizer.text(text)  # the common case: plain text
         else:
             text = self._media_text(msg, text, is_persona)
         if is_persona and msg.custom_emoji:
             for name, emoji_id in msg.custom_emoji.items():
                 if self.redactor is None or not self.redactor.find_in_filename(name):
                     self.catalogue.add_emoji(name, emoji_id)
-        return Line(msg.id, author.id, self._speaker(author.id, author.label), is_persona, ts, text, msg.reply_to)
-
-    def _speaker(self, author_id: str, label: str) -> str:
-        """The name a speaker is shown with: :meth:`Names.speaker`, without opted-out people's
-        names in it, PII redacted (a WhatsApp contact saved by number only is ``<PHONE>``)."""
-        key = (author_id, label)
-        name = self._speakers.get(key)
-        if name is None:
-            name = self.names.speaker(author_id, label)
-            if author_id not in self.me:
-                name = self._private(self.names.scrub_opted_out(name))
-            self._speakers[key] = name
-        return name
+        return Line(msg.id, author.id, self.sanitizer.speaker(author.id, author.label), is_persona, ts, text, msg.reply_to)
 
     def _media_text(self, msg: Message, text: str, is_persona: bool) -> str:
         """``text`` with its links as tags, then the tags of the message's attachments and stickers."""
@@ -177,30 +182,9 @@ class ExampleBuilder:
                 linked.add(piece.url)
                 parts.append(self.catalogue.tag(self._private_ref(piece, found), is_persona))
             else:
-                parts.append(self._clean(piece))
+                parts.append(self.sanitizer.text(piece))
         tags = [self.catalogue.tag(self._private_ref(ref, found), is_persona) for ref in message_refs(msg, linked)]
         return " ".join(filter(None, ["".join(parts).strip(), *tags]))
-
-    def _clean(self, text: str) -> str:
-        """Mentions renamed (with ``pseudonymize``, opted-out people's bare names too) and PII redacted."""
-        text = self.names.mentions(text)
-        if self.pseudonymize:
-            text = self.names.scrub_opted_out(text)
-        if self.redactor is not None and text and not text.isspace():
-            result = self.redactor.redact(text)
-            if result.found:
-                self.tally.redacted(result.found, result.text.strip())
-            text = result.text
-        return text
-
-    def _private(self, text: str) -> str:
-        """A name (a person's, a channel's, a server's) with its PII redacted and counted."""
-        if self.redactor is None or not text:
-            return text
-        result = self.redactor.redact(text)
-        if result.found:
-            self.tally.redacted(result.found, result.text)
-        return result.text
 
     def _private_ref(self, ref: MediaRef, message_findings: list[tuple[str, str]]) -> MediaRef:
         """``ref`` with PII out of its label (the tag's text and the catalogue's label).
@@ -256,33 +240,23 @@ class ExampleBuilder:
         """Whether the catalogue may keep a local file path (its folder and file names) as it is."""
         return self._url_is_safe(path)
 
-    def _place(self, channel: Channel, platform: str) -> Place:
-        # DM and group names are usually people's names: keep them out when pseudonymizing.
-        name = channel.name if channel.kind in ("guild-text", "thread") or not self.pseudonymize else ""
-        return Place(
-            kind=channel.kind, channel=self._place_name(name), server=self._place_name(channel.guild_name or ""),
-            parent=self._place_name(channel.parent_name or ""), platform=platform,
-        )
-
-    def _place_name(self, name: str) -> str:
-        """A channel, group or server name without opted-out people's names, PII redacted."""
-        return self._private(self.names.strip_opted_out(name)) if name else name
-
     # -- stage 3: conversations -> examples ------------------------------------------------
 
-    def _conversation(self, channel: Channel, place: Place, conv: Conversation, where: dict[str, Located]) -> None:
+    def _conversation(self, channel: Channel, place: Place, here: Where, conv: Conversation, where: dict[str, Located]) -> None:
         conv_id = f"{channel.id}:{conv.turns[0][0].id}"
         persona_turns = [turn[0].is_persona for turn in conv.turns]
         if not any(persona_turns):
             self._drop_conversation(filters.NO_PERSONA_TURN, conv_id, channel, conv)
             return
+        if self.memory is not None:
+            self.memory.add(exchanges(conv, here, place, lambda _line: "history"))
         if all(persona_turns) and not self._answers_someone(conv, where):
             self._drop_conversation(filters.NO_CONTEXT, conv_id, channel, conv)
             return
         chars = [sum(line_chars(line) for line in turn) for turn in conv.turns]
         others = tuple(dict.fromkeys(turn[0].speaker for turn in conv.turns if not turn[0].is_persona))
-        widest = Situation(self.persona.name, place, datetime.fromtimestamp(conv.start, self.tz), others)
-        budget = self.budget_chars - len(system_prompt(widest))
+        widest = Situation(self.persona.name, place, datetime.fromtimestamp(conv.start, self.tz), others, self.profile)
+        budget = self.budget_chars - len(system_prompt(widest)) - self.memory_room
         windows, too_long = plan_windows(
             persona_turns, chars, max_turns=self.cfg.max_context_turns, budget_chars=budget
         )
@@ -304,13 +278,13 @@ class ExampleBuilder:
                      tuple(line.id for line in turn))
                 for turn in conv.turns[start:end + 1]
             ]
-            self._example(channel, place, conv_id, k, turns, conv.turns[end][-1].ts, index)
+            self._example(channel, place, conv_id, k, turns, conv.turns[end][-1].ts, index, here, conv.start)
 
     def _example(
-        self, channel: Channel, place: Place, conv_id: str, k: int, turns: list[Turn], ts: float, conv_index: int
+        self, channel: Channel, place: Place, conv_id: str, k: int, turns: list[Turn], ts: float, conv_index: int, here: Where, start: float,
     ) -> None:
         partners = tuple(dict.fromkeys(turn.speaker for turn in turns if not turn.is_persona))
-        situation = Situation(self.persona.name, place, datetime.fromtimestamp(ts, self.tz), partners)
+        situation = Situation(self.persona.name, place, datetime.fromtimestamp(ts, self.tz), partners, self.profile)
         messages = render(situation, turns)
         stamp = datetime.fromtimestamp(ts, UTC)
         record = Example(
@@ -322,10 +296,47 @@ class ExampleBuilder:
         self.example_conv.append(conv_index)
         self.tally.count("examples")
         self.tally.count("persona_turns", sum(turn.is_persona for turn in turns))
+        label, month = _channel_label(channel.id, place), stamp.strftime("%Y-%m")
+        if self._asks is None:
+            self._tally(messages, label, partners, month)
+            return
+        first = next(i for i, turn in enumerate(turns) if turn.is_persona)
+        self._asks.write(_encode_ask(Ask(query_text(turns[:first]), here, start, place, ts, label, month)) + b"\n")
+
+    def _tally(self, messages: list[dict[str, str]], channel: str, partners: Sequence[str], month: str) -> None:
         chars = sum(len(m["content"]) for m in messages)
-        self.tally.example(
-            messages, chars // CHARS_PER_TOKEN, _channel_label(channel.id, place), partners, stamp.strftime("%Y-%m")
-        )
+        self.tally.example(messages, chars // CHARS_PER_TOKEN, channel, tuple(partners), month)
+
+    # -- stage 3b: the memories each example recalls ---------------------------------------
+
+    def recall(self, reporter: Reporter) -> None:
+        """Once every persona turn is stored as a memory (and embedded): give each example those the
+        bot would have recalled at its moment, in its system prompt, and their keys in ``memories``."""
+        assert self.memory is not None
+        self.memory.finish(reporter)
+        recalled = self.out / "recalled.tmp"
+        reporter.start("memory-recall", "Recalling memories for each example", len(self.example_conv))
+        with open(self._tmp, "rb") as src, open(self._asks_path, "rb") as asks, open(recalled, "wb") as out:
+            pairs = zip(src, asks)
+            while batch := list(islice(pairs, RECALL_BATCH)):
+                asked = [_decode_ask(ask) for _, ask in batch]
+                found = self.memory.recall(asked, self.persona.name)
+                for (line, _), ask, recollection in zip(batch, asked, found):
+                    record = _decode_example(line)
+                    if recollection.recalled:
+                        situation = Situation(
+                            record.persona, ask.place, datetime.fromtimestamp(ask.time, self.tz), tuple(record.participants), self.profile,
+                            recollection.text,
+                        )
+                        record.messages[0] = {"role": "system", "content": system_prompt(situation)}
+                        record.memories = recollection.keys
+                        line = encode_line(record)
+                    out.write(line)
+                    self._tally(record.messages, ask.channel, record.participants, ask.month)
+                reporter.advance("memory-recall", len(batch))
+        reporter.stop("memory-recall")
+        recalled.replace(self._tmp)
+        self._asks_path.unlink()
 
     def _answers_someone(self, conv: Conversation, where: dict[str, Located]) -> bool:
         for turn in conv.turns:
@@ -404,6 +415,11 @@ def _replace_words(label: str, value: str, placeholder: str) -> tuple[str, bool]
         return label, False
     out.append(label[position:])
     return "".join(out), True
+
+
+_encode_ask = msgspec.json.Encoder().encode
+_decode_ask = msgspec.json.Decoder(Ask).decode
+_decode_example = msgspec.json.Decoder(Example).decode
 
 
 def _message_details(msg: Message, reason: str) -> dict[str, Any]:

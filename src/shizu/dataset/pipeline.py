@@ -1,7 +1,9 @@
 """``shizu build``: from the message store to ``dataset/`` (see ``docs/dataset-format.md``).
 
 The "me" check comes first (:mod:`shizu.dataset.me`); then :class:`~shizu.dataset.examples.ExampleBuilder`
-streams the store into examples and splits them by time; then the media catalogue, the exports,
+streams the store into examples (and, with ``[memory] enabled``, every persona turn into the
+persona's memory, after which each example gets the memories it would recall:
+:mod:`shizu.dataset.memories`) and splits them by time; then the media catalogue, the exports,
 the report and ``meta.json`` are written. Zero examples is a :class:`DatasetError` naming the stage
 that removed everything and what to change.
 
@@ -26,11 +28,14 @@ from shizu.config import Config
 from shizu.dataset import filters
 from shizu.dataset.examples import CHARS_PER_TOKEN, ExampleBuilder
 from shizu.dataset.me import Identity, resolve_persona
+from shizu.dataset.memories import BuildMemory
 from shizu.dataset.tally import Tally
 from shizu.errors import DatasetError
+from shizu.memory import hidden_names
 from shizu.message import Message
+from shizu.progress import QUIET, Reporter
 from shizu.store import authors
-from shizu.workspace import Workspace
+from shizu.workspace import Workspace, profile_sha256
 
 EXPORT_FORMATS = ("openai", "sharegpt")
 
@@ -40,6 +45,7 @@ class BuildResult:
     dataset_dir: Path
     report: dict[str, Any]  # the content of report.json
     dropped_path: Path | None
+    memory: dict[str, int] | None = None  # what the persona's memory stored and recalled (None: [memory] enabled = false)
 
 
 def build_dataset(
@@ -48,11 +54,13 @@ def build_dataset(
     write_dropped: Path | None = None,
     exports: Iterable[str] = (),
     progress: Callable[[int], None] = lambda n: None,
+    reporter: Reporter = QUIET,
 ) -> BuildResult:
     """Build ``ws``'s dataset from its store; :class:`DatasetError` when nothing usable comes out.
 
     ``progress`` is called with the number of messages read since the previous call, and with 0
-    once every message has been turned into examples.
+    once every message has been turned into examples. ``reporter`` shows the memory's steps
+    (embedding the new memories, recalling for each example).
     """
     exports = tuple(dict.fromkeys(exports))
     unknown = [e for e in exports if e not in EXPORT_FORMATS]
@@ -71,10 +79,16 @@ def build_dataset(
             if write_dropped is not None:
                 dropped_out = stack.enter_context(_open_for_writing(write_dropped))
             tally = Tally(dropped_out)
-            builder = ExampleBuilder(config, persona, authors.known_names(store), tally, partial)
+            known = authors.known_names(store)
+            memory = BuildMemory(store, config, hidden_names(known, config.privacy.opt_out, persona.name), reporter) if config.memory.enabled else None
+            profile = ws.profile()
+            builder = ExampleBuilder(config, persona, known, tally, partial, profile=profile, memory=memory)
             total = store.count()
             builder.run(_counted(store.iter_messages(), progress))
-            progress(0)  # streaming is over (examples written; split, exports and report follow)
+            progress(0)  # streaming is over (examples written; memories, split, exports and report follow)
+            if memory is not None:
+                builder.recall(reporter)
+            memory_stats = memory.stats if memory is not None else None
             store_meta = {"path": str(ws.db_path), "fingerprint": authors.fingerprint(store), "messages": total}
         if tally.stages["examples"] == 0:
             raise DatasetError(*_zero_examples(tally, persona, config, write_dropped))
@@ -93,6 +107,8 @@ def build_dataset(
             "persona": {"name": persona.name, "me": list(persona.ids)},
             "config": msgspec.to_builtins(config),
             "store": store_meta,
+            "profile_sha256": profile_sha256(profile),
+            "memory": memory_stats,
             "counts": report["counts"],
             "token_estimate": f"characters / {CHARS_PER_TOKEN}",
             "exports": list(exports),
@@ -102,7 +118,7 @@ def build_dataset(
     finally:
         if partial.exists():
             shutil.rmtree(partial)
-    return BuildResult(dataset_dir=final, report=report, dropped_path=write_dropped)
+    return BuildResult(dataset_dir=final, report=report, dropped_path=write_dropped, memory=memory_stats)
 
 
 def _counted(messages: Iterator[Message], progress: Callable[[int], None], every: int = 10_000) -> Iterator[Message]:
@@ -149,10 +165,12 @@ def _zero_examples(tally: Tally, persona: Identity, config: Config, dropped: Pat
             " channels and DMs you write in (a data package holds only your own messages), or raise"
             " [build] session_gap_minutes." + see,
         )
+    memories = f" and the room of [memory] max_tokens = {config.memory.max_tokens} for memories" if config.memory.enabled else ""
     return (
         f"No examples: each of your {over} turns is longer than [build] max_context_tokens"
-        f" = {config.build.max_context_tokens} (about {CHARS_PER_TOKEN} characters per token, system prompt included).",
-        "Raise [build] max_context_tokens, or lower [build] burst_window_seconds to cut long bursts." + see,
+        f" = {config.build.max_context_tokens} (about {CHARS_PER_TOKEN} characters per token, system prompt{memories} included).",
+        "Raise [build] max_context_tokens" + (", lower [memory] max_tokens" if memories else "")
+        + ", or lower [build] burst_window_seconds to cut long bursts." + see,
     )
 
 

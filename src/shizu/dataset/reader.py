@@ -39,6 +39,7 @@ class _Row(msgspec.Struct):
     persona: str | None = None  # the situation, structured (datasets built before it only have the system prompt)
     place: _Place | None = None
     participants: list[str] | None = None
+    memories: list[str] | None = None  # keys of the memories in the system prompt (absent: none)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Example:
 
     ``persona``, ``place`` (kind, channel, server, parent, platform) and ``participants`` state the
     situation the system prompt renders; ``None`` for a dataset built before they were written.
+    ``memories``: the keys of the persona's memories the system prompt shows (``()``: none).
     """
 
     id: str
@@ -56,6 +58,7 @@ class Example:
     place: dict[str, str] | None = None
     participants: tuple[str, ...] | None = None
     timestamp: str = ""
+    memories: tuple[str, ...] = ()
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -81,6 +84,7 @@ def read_examples(path: Path) -> list[Example]:
         examples.append(Example(
             id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages], persona=row.persona,
             place=place, participants=tuple(row.participants) if row.participants is not None else None, timestamp=row.timestamp,
+            memories=tuple(row.memories or ()),
         ))
     return examples
 

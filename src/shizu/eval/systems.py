@@ -58,8 +58,10 @@ def load_systems(
     catalogue = MediaCatalogue.load(ws.dataset_dir / "media.json")
     fast = _use_llama_cpp(backend, config.generation.device, say)
 
+    profile = ws.profile()
+
     def persona(backend: Backend) -> Persona:
-        return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build)
+        return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build, profile=profile)
 
     def answering(weights: Weights, local: LocalBackend) -> Backend:
         """llama.cpp on these weights when it is the faster choice here, else ``local``."""

@@ -8,17 +8,20 @@
   FTS5 postings), :mod:`~shizu.memory.encoder` and :mod:`~shizu.memory.vectors` (all-MiniLM-L6-v2
   embeddings: sign bits, then exact cosine), :mod:`~shizu.memory.snapshot` (the scope, time and
   opt-out filters, in RAM) and :mod:`~shizu.memory.fusion` (reciprocal rank fusion);
-* :mod:`~shizu.memory.render`: recalled memories as prompt text within a token budget.
+* :mod:`~shizu.memory.render`: recalled memories as prompt text within a token budget;
+* :mod:`~shizu.memory.recall`: :func:`recollect`, the one way a prompt recalls (search, keep what
+  fits, render), used by ``shizu build`` for each training example and by the runtime.
 
 ``docs/memory.md`` says what is remembered, where, and what each scope exposes.
 """
 
 from shizu.memory.encoder import Embedder, load_minilm, semantic_embedder
 from shizu.memory.index import MemoryIndex
+from shizu.memory.recall import NOTHING, Recollection, hidden_names, recollect
 from shizu.memory.record import Memory, Origin, Recalled, Scope, Where, query_text, visible
 from shizu.memory.render import render
 
 __all__ = [
-    "Embedder", "Memory", "MemoryIndex", "Origin", "Recalled", "Scope", "Where", "load_minilm", "query_text", "render", "semantic_embedder",
-    "visible",
+    "NOTHING", "Embedder", "Memory", "MemoryIndex", "Origin", "Recalled", "Recollection", "Scope", "Where", "hidden_names", "load_minilm",
+    "query_text", "recollect", "render", "semantic_embedder", "visible",
 ]

@@ -18,15 +18,20 @@ SEPARATOR = "\n\n"
 
 def render(memories: Sequence[Memory], persona: str, max_tokens: int, tz: tzinfo = UTC) -> str:
     """``memories`` (best first) as one text of at most ``max_tokens`` (characters / 4); "" when none fits."""
+    return SEPARATOR.join(block(memories[i], persona, tz) for i in fitting(memories, persona, max_tokens, tz))
+
+
+def fitting(memories: Sequence[Memory], persona: str, max_tokens: int, tz: tzinfo = UTC) -> list[int]:
+    """The positions in ``memories`` (best first) of those :func:`render` writes, oldest first."""
     budget = max_tokens * CHARS_PER_TOKEN
-    kept: list[Memory] = []
+    kept: list[int] = []
     used = -len(SEPARATOR)
-    for memory in memories:
+    for i, memory in enumerate(memories):
         cost = len(SEPARATOR) + len(block(memory, persona, tz))
         if used + cost <= budget:
-            kept.append(memory)
+            kept.append(i)
             used += cost
-    return SEPARATOR.join(block(m, persona, tz) for m in sorted(kept, key=lambda m: m.time))
+    return sorted(kept, key=lambda i: memories[i].time)
 
 
 def block(memory: Memory, persona: str, tz: tzinfo = UTC) -> str:

@@ -4,14 +4,17 @@ A frontend hands over the recent messages (speaker, text, time), the place and, 
 else is there. The same rules as ``shizu build`` decide what the model sees: only the current
 conversation (a silence longer than ``session_gap_minutes`` starts a new one), at most
 ``max_context_turns`` turns and about ``max_context_tokens`` tokens (characters / 4) before the
-reply, the time in the ``[build] timezone``, the others listed in order of appearance; then
+reply, the time in the ``[build] timezone``, the others listed in order of appearance, the
+profile (``persona.md``) and, given a way to recall, the memories recalled for these turns
+(searched as ``shizu build`` searched for each example: with the turns' text, only memories from
+before the conversation started; their room kept from the budget as the build kept it); then
 :func:`shizu.chat.layout.render` writes the chat messages, the very function that wrote the
 training set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,17 +23,37 @@ from shizu.chat.discord_markup import CUSTOM_EMOJI_RE
 from shizu.chat.layout import CHARS_PER_TOKEN, Place, Situation, Turn, render, system_prompt
 from shizu.chat.media import make_tag, split_text
 from shizu.config import BuildConfig
+from shizu.memory import NOTHING, Recalled, Recollection, query_text
 from shizu.persona.media import MediaCatalogue
 
 
 @dataclass(frozen=True, slots=True)
 class LiveMessage:
-    """One message of the live conversation, as the frontend saw it (raw URLs and emoji are fine)."""
+    """One message of the live conversation, as the frontend saw it (raw URLs and emoji are fine).
+
+    ``is_persona``: the bot wrote it. ``author_id`` and ``id``, when the frontend knows them (the
+    platform's user and message ids), let the persona remember the exchanges of the person
+    themselves (an id of ``[persona] me``) under the message's own id.
+    """
 
     speaker: str
     text: str
     time: datetime  # aware
     is_persona: bool = False
+    author_id: str = ""
+    id: str = ""
+
+
+Recall = Callable[[str, datetime], Recollection]  # the live turns' query text and their conversation's start -> what is recalled
+
+
+@dataclass(frozen=True, slots=True)
+class LivePrompt:
+    """The chat messages for the persona's next turn, the situation they state, and the memories shown (oldest first)."""
+
+    messages: list[dict[str, str]]
+    situation: Situation
+    memories: tuple[Recalled, ...] = ()
 
 
 def incoming_text(text: str, catalogue: MediaCatalogue) -> str:
@@ -90,12 +113,12 @@ def trim_to_budget(turns: Sequence[Turn], budget_chars: int) -> list[Turn]:
 
 
 def live_situation(
-    persona: str, place: Place, turns: Sequence[Turn], now: datetime, timezone: str, extra: Sequence[str] = ()
+    persona: str, place: Place, turns: Sequence[Turn], now: datetime, timezone: str, extra: Sequence[str] = (), profile: str = "", memories: str = "",
 ) -> Situation:
-    """Who, where, with whom (the others in order of appearance, then ``extra``) and when."""
+    """Who, where, with whom (the others in order of appearance, then ``extra``) and when; the profile and the memories' text."""
     others = dict.fromkeys(turn.speaker for turn in turns if not turn.is_persona)
     others.update(dict.fromkeys(name for name in extra if name != persona))
-    return Situation(persona, place, now.astimezone(ZoneInfo(timezone)), tuple(others))
+    return Situation(persona, place, now.astimezone(ZoneInfo(timezone)), tuple(others), profile, memories)
 
 
 def render_live(
@@ -106,16 +129,26 @@ def render_live(
     build: BuildConfig,
     catalogue: MediaCatalogue,
     participants: Sequence[str] = (),
-) -> tuple[list[dict[str, str]], Situation]:
-    """The chat messages for the persona's next turn, and the situation they describe.
+    *,
+    profile: str = "",
+    memory_room: int = 0,
+    recall: Recall | None = None,
+) -> LivePrompt:
+    """The chat messages for the persona's next turn, the situation they describe, and what ``recall`` recalled.
 
-    As in ``shizu build``, the system prompt counts against ``max_context_tokens``.
+    As in ``shizu build``, the system prompt and ``memory_room`` (the most the memories may add to
+    it: :func:`shizu.chat.layout.memory_room`, when the persona has a memory) count against
+    ``max_context_tokens``.
     """
     turns = context_turns(history, build, catalogue)
-    widest = live_situation(persona, place, turns, now, build.timezone, participants)
-    turns = trim_to_budget(turns, build.max_context_tokens * CHARS_PER_TOKEN - len(system_prompt(widest)))
-    situation = live_situation(persona, place, turns, now, build.timezone, participants)
-    return render(situation, turns), situation
+    widest = live_situation(persona, place, turns, now, build.timezone, participants, profile)
+    turns = trim_to_budget(turns, build.max_context_tokens * CHARS_PER_TOKEN - len(system_prompt(widest)) - memory_room)
+    recollection = NOTHING
+    if recall is not None:
+        current = _current_conversation(history, build.session_gap_minutes * 60)
+        recollection = recall(query_text(turns), current[0].time if current else now)
+    situation = live_situation(persona, place, turns, now, build.timezone, participants, profile, recollection.text)
+    return LivePrompt(render(situation, turns), situation, recollection.recalled)
 
 
 def _current_conversation(history: Sequence[LiveMessage], gap_seconds: float) -> Sequence[LiveMessage]:

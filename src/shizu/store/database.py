@@ -18,9 +18,11 @@ from shizu.store.rows import NO_EXTRAS, SourceRows, WriteCounts, decode_extras, 
 
 
 class MessageStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
+        """The store at ``path``; ``shared``: usable from other threads than this one (the caller
+        makes sure only one uses it at a time)."""
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=not shared)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")

@@ -13,8 +13,9 @@
   and when that is less than one pass over the data, the examples to use are chosen by
   ``[train] budget_rule``: ``recent`` (the default: the most recent conversations first, the
   person's current voice) or ``spread`` (evenly over the whole history). The run's meta.json
-  records the choice. A run that reaches its budget anyway stops after the current step and
-  finishes like any other run (saved, evaluated on validation).
+  records the choice. A run whose steps reach 90% of the budget anyway (a slower machine than
+  measured, another program taking the CPU) stops after the current step and finishes like any
+  other run (evaluated on validation, saved) in the remaining 10%.
 """
 
 from __future__ import annotations

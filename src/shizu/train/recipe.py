@@ -40,6 +40,7 @@ from shizu.errors import TrainError
 from shizu.progress import QUIET, Reporter
 from shizu.train.base_model import BaseModel, cache_root, resolve_base
 from shizu.train.budget import (
+    BUDGET_SHARE,
     CALIBRATION_BATCHES,
     Fit,
     StopAtDeadline,
@@ -217,7 +218,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         "dataset_sha256": data.sha256, "base_sha256": base.sha256, "budget": fit.to_json(budget) if fit and budget else {},
     }
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
-    deadline = StopAtDeadline(budget)
+    deadline = StopAtDeadline(budget * BUDGET_SHARE if budget is not None else None)  # the rest: final validation and saving
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         # Only the main process creates a new run's folder; the others write into it from their first
         # checkpoint on, which comes after the Trainer's first collective step (so after this).
