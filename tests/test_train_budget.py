@@ -9,7 +9,7 @@ import pytest
 
 from shizu.errors import TrainError
 from shizu.progress import Quiet
-from shizu.train.budget import RATES_FILE, fit_budget, format_duration, order_for_budget, parse_duration
+from shizu.train.budget import FORWARD_SPEEDUP, RATES_FILE, SAVE_SECONDS, fit_budget, format_duration, order_for_budget, parse_duration
 from shizu.train.recipe import TrainOptions, train
 from tiny_model import make_workspace, save_tiny_model
 
@@ -41,11 +41,19 @@ def test_durations() -> None:
 
 
 def test_fitting_a_budget() -> None:
-    # 1,000 tokens per epoch over 10 examples, 2 per step: 200 tokens a step; 5 steps planned.
-    assert fit_budget(100, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=5, rule="recent").examples is None
-    fit = fit_budget(5, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=5, rule="recent")
-    assert (fit.max_steps, fit.examples) == (2, 4)  # 450 affordable tokens: two steps, one pass over the 4 most recent examples
-    assert fit.reason == "2 of 5 planned steps fit 5 s at 100 tok/s; one pass over the 4 most recent examples"
+    # 1,000 tokens per epoch over 10 examples, 2 per step: 200 tokens (2 s at 100 tok/s) a step.
+    fits = fit_budget(100, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=5, rule="recent")
+    assert (fits.max_steps, fits.examples, fits.steps_seconds) == (5, None, 90)  # saving keeps 10 s
+    assert fits.reason == "the planned run fits the budget (10 s kept for validation and saving)"
+    # 3,000 validation tokens take 10 s (forward only: 3x the training rate): 100 - 10 - 10 = 80 s of steps.
+    fit = fit_budget(100, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=100, rule="recent", val_tokens=3000)
+    assert (fit.max_steps, fit.examples, fit.steps_seconds) == (40, None, 80)
+    # A validation every 10 steps (20 s of steps) costs 10 s more each time: 80 s / 1.5 for the steps.
+    fit = fit_budget(100, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=100, rule="recent", val_tokens=3000, eval_every=10)
+    assert (fit.max_steps, round(fit.steps_seconds, 2)) == (26, 53.33)
+    fit = fit_budget(20, rate=100, tokens_per_epoch=1000, examples=10, batch_size=2, planned_steps=5, rule="recent", val_tokens=600)
+    assert (fit.max_steps, fit.examples) == (4, 8)  # 20 - 2 - 10 = 8 s: four steps, one pass over the 8 most recent examples
+    assert fit.reason == "4 of 5 planned steps fit 20 s at 100 tok/s, 12 s kept for validation and saving; one pass over the 8 most recent examples"
 
 
 def test_the_order_a_budget_takes_examples_in() -> None:
@@ -86,7 +94,7 @@ def test_a_budget_cuts_steps_and_examples_and_meta_records_it(tmp_path: Path, ti
     rate = next(iter(json.loads((cache / RATES_FILE).read_text(encoding="utf-8")).values()))["tokens_per_second"]
     meta = json.loads((first.path / "meta.json").read_text(encoding="utf-8"))
     per_step = meta["dataset"]["train_tokens"] * 2 / meta["dataset"]["train_examples"]
-    budget = 3 * per_step / rate / 0.9 + 0.01  # room for three steps of the sixteen planned
+    budget = 3 * per_step / rate + meta["dataset"]["val_tokens"] / (FORWARD_SPEEDUP * rate) + SAVE_SECONDS + 0.01  # three steps of sixteen
     result = train(ws, TrainOptions(base=str(tiny), name="budget", time_budget=f"{budget}s"), Quiet())
     assert result.finished and result.max_steps == 3
     meta = json.loads((result.path / "meta.json").read_text(encoding="utf-8"))

@@ -40,7 +40,6 @@ from shizu.errors import TrainError
 from shizu.progress import QUIET, Reporter
 from shizu.train.base_model import BaseModel, cache_root, resolve_base
 from shizu.train.budget import (
-    BUDGET_SHARE,
     CALIBRATION_BATCHES,
     Fit,
     StopAtDeadline,
@@ -185,6 +184,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     packing = _packing(cfg, device.device.value)
     _say_setting(say, "packing", packing)
     collator = PackedCollator() if packing.value else SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
+
     def key() -> str:  # the settings a rate holds for; the micro-batch may be re-planned
         return rate_key(base.sha256, device.device.value, device.dtype.value, device.threads.value, batch.micro_batch.value, data.max_length, packing.value, kernels.value)
 
@@ -197,9 +197,13 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         source = f"calibrated on {CALIBRATION_BATCHES} micro-batches just now"
     fit = None
     if budget is not None:
-        fit = fit_budget(budget, rate, data.tokens, len(data.train), cfg.batch_size, max_steps, cfg.budget_rule)
+        fit = fit_budget(
+            budget, rate, data.tokens, len(data.train), cfg.batch_size, max_steps, cfg.budget_rule,
+            val_tokens=data.val.tokens, eval_every=cfg.eval_every if data.val else 0,
+        )
         if resumed and resumed["budget"].get("examples"):
-            fit = Fit(resumed["max_steps"], resumed["budget"]["examples"], resumed["budget"]["rule"], resumed["budget"]["reason"])
+            kept = resumed["budget"]
+            fit = Fit(resumed["max_steps"], kept["examples"], kept["rule"], kept["reason"], kept.get("steps_seconds", fit.steps_seconds))
         max_steps = fit.max_steps
         if fit.examples:
             data = dataclasses.replace(data, train=data.train[: fit.examples])
@@ -218,7 +222,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         "dataset_sha256": data.sha256, "base_sha256": base.sha256, "budget": fit.to_json(budget) if fit and budget else {},
     }
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
-    deadline = StopAtDeadline(budget * BUDGET_SHARE if budget is not None else None)  # the rest: final validation and saving
+    deadline = StopAtDeadline(fit.steps_seconds if fit else None)  # the rest of the budget: validation and saving
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         # Only the main process creates a new run's folder; the others write into it from their first
         # checkpoint on, which comes after the Trainer's first collective step (so after this).
@@ -537,7 +541,7 @@ def _meta(
         "dataset": {
             "train": str(ws.dataset_dir / "train.jsonl"), "val": str(ws.dataset_dir / "val.jsonl"), "sha256": data.sha256,
             "train_examples": len(data.train), "val_examples": len(data.val),
-            "train_tokens": data.tokens, "supervised_tokens": data.supervised,
+            "train_tokens": data.tokens, "supervised_tokens": data.supervised, "val_tokens": data.val.tokens,
         },
         "chat_format": {"end_of_turn": eot, "pad_token": tokenizer.pad_token},
         "config": msgspec.to_builtins(cfg),
