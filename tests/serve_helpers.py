@@ -21,9 +21,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from clock import NOW
+from dataset_helpers import Chat, story_workspace
 from persona_helpers import ScriptedBackend, make_workspace
 from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.config import ServeConfig
+from shizu.dataset.pipeline import build_dataset
 from shizu.frontends.web.app import create_app
 from shizu.frontends.web.generation import GenerationQueue
 from shizu.frontends.web.models import ServedModel
@@ -31,6 +33,7 @@ from shizu.frontends.web.server import bind
 from shizu.frontends.web.site import Site
 from shizu.persona import Persona
 from shizu.persona.media import MediaCatalogue
+from shizu.persona.memory import PersonaMemory
 
 MODEL = "tiny"
 
@@ -90,6 +93,15 @@ def make_site(
     persona = Persona("Mika", backend, catalogue=catalogue, generation=ws.config.generation, build=ws.config.build)
     model = ServedModel(MODEL, persona, GenerationQueue(MODEL, max_queue), created=1_700_000_000)
     return Site(ws, [model], ServeConfig(max_queue=max_queue, **limits), key, host=host)
+
+
+def memory_site(root: Path, backend: ScriptedBackend, *, settings: str = "", chat: Chat | None = None) -> Site:
+    """A site whose persona Mika has the memory of the story (``chat``) built in ``root``
+    (tests/dataset_helpers.py; ``settings``: more of shizu.toml)."""
+    ws = story_workspace(root, settings, chat)
+    build_dataset(ws)
+    persona = Persona("Mika", backend, generation=ws.config.generation, build=ws.config.build, memory=PersonaMemory.open(ws, "Mika"))
+    return Site(ws, [ServedModel(MODEL, persona, GenerationQueue(MODEL, 64), created=1_700_000_000)], ServeConfig())
 
 
 def web_client(site: Site, host: str = "127.0.0.1:8642", **kwargs: Any) -> TestClient:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from shizu.errors import DiscordError
 from shizu.frontends.discord.bot import WARNING, DiscordBot
 from shizu.persona.backends.remote import RemoteBackend
 from shizu.persona.media import MediaCatalogue
+from shizu.persona.memory import PersonaMemory
 from shizu.persona.runtime import Persona
 from shizu.store import MessageStore
 from shizu.store.exchanges import ExchangeLog
@@ -37,19 +39,21 @@ NO_PINGS = {"parse": []}
 def play(
     tmp_path: Path, scenario: Callable[[FakeDiscord, DiscordBot, Any], Awaitable[None]], *,
     reply: Callable[[str], str | Sequence[str]] = lambda prompt: "hey!", config: Config | None = None,
-    catalogue: MediaCatalogue | None = None, fake: FakeDiscord | None = None,
+    catalogue: MediaCatalogue | None = None, fake: FakeDiscord | None = None, world: World | None = None,
+    memory: PersonaMemory | None = None,
 ) -> None:
     """Run ``scenario(fake, bot, world)`` with the bot connected to a fake Discord.
 
     The world has Alice (with a DM channel) and Bob, a server "Cozy" with #general and #random,
-    and the bot's owner.
+    and the bot's owner. ``memory``: the persona's (none by default).
     """
     fake = fake or FakeDiscord()
-    world = World(fake)
+    world = world or World(fake)
 
     async def main() -> None:
         with MessageStore(tmp_path / "shizu.db") as store:
             persona = scripted_persona(reply, catalogue=catalogue)
+            persona.memory = memory
             bot = DiscordBot(persona, config or bot_config(), ExchangeLog(store))
             async with running(fake, bot):
                 await scenario(fake, bot, world)
@@ -62,7 +66,9 @@ class World:
         self.alice = fake.add_user("Alice")
         self.bob = fake.add_user("Bob")
         self.other_bot = fake.add_user("Helper", bot=True)
+        self.me = fake.add_user("mikachan")  # the person the persona imitates (in tests with a memory)
         self.dm = fake.add_dm(self.alice)
+        self.bob_dm = fake.add_dm(self.bob)
         self.owner_dm = fake.add_dm(fake.owner)
         self.guild, (self.general, self.random) = fake.add_guild(
             "Cozy", ["general", "random"], emojis=[("blobwave", False), ("partyparrot", True)]
@@ -412,3 +418,87 @@ def test_a_bot_can_generate_on_a_shared_openai_compatible_server(tmp_path: Path)
     with completion_server([["hello from", " the server<|im_end|>"]]) as server:
         asyncio.run(asyncio.wait_for(main(server.url), timeout=60))
     assert server.requests[0]["prompt"].endswith("<|im_start|>user\nAlice: hi from discord<|im_end|>\n<|im_start|>assistant\n")
+
+
+SECRET = "its 4711 dont tell anyone"
+
+
+def remembering(tmp_path: Path, fake: FakeDiscord, world: World, said: list[str], **memory: Any) -> tuple[Config, PersonaMemory]:
+    """Settings with the memory on (``memory``: more of ``[memory]``), the person being ``world.me``,
+    and the persona's memory over the bot's ``shizu.db`` (its warnings go to ``said``)."""
+    config = bot_config(tables={"persona": {"me": [world.me["id"]]}, "memory": {"enabled": True, **memory}})
+    store = MessageStore(tmp_path / "shizu.db", shared=True)
+    return config, PersonaMemory(store, config, "Mika", config.persona.me, said.append)
+
+
+def stored(tmp_path: Path) -> list[tuple[str, str]]:
+    """``(origin, key)`` of every memory, read on a connection of its own."""
+    with sqlite3.connect(tmp_path / "shizu.db") as db:
+        return db.execute("SELECT origin, key FROM memories JOIN memory_texts USING (id) ORDER BY id").fetchall()
+
+
+def secret_reply(prompt: str) -> str:
+    """The secret for Alice's first question, "ok" to anything else."""
+    return SECRET if last_line(prompt) == "Alice: whats the locker code" else "ok"
+
+
+def recalled(prompt: str) -> str:
+    """The system part of a prompt: where the memories are."""
+    return prompt.split("<|im_end|>", 1)[0]
+
+
+def test_a_dm_secret_is_recalled_only_in_that_dm_and_the_persons_words_in_its_server(tmp_path: Path) -> None:
+    fake, said = FakeDiscord(), []
+    world = World(fake)
+    config, memory = remembering(tmp_path, fake, world, said, remember_own_replies=True)
+    later = datetime.now(UTC) + timedelta(hours=3)  # a new conversation everywhere
+
+    async def scenario(fake: FakeDiscord, bot: DiscordBot, w: World) -> None:
+        await fake.say(w.dm, w.alice, "whats the locker code")
+        await fake.say(w.general, w.me, f"{w.mention} my cat is called miso btw", mentions=[fake.bot])
+        await fake.wait_until(lambda: len(stored(tmp_path)) == 3)  # the bot's DM reply, the person's words, and the bot's "ok"
+        asks = [
+            (w.bob_dm, w.bob, "whats the locker code, and the cat is called?"),
+            (w.general, w.bob, f"{w.mention} locker code? what is the cat called"),
+            (w.random, w.bob, f"{w.mention} locker code? what is the cat called"),
+            (w.dm, w.alice, "the locker code again?"),
+        ]
+        for n, (channel, who, text) in enumerate(asks, start=3):
+            await fake.say(channel, who, text, at=later, mentions=[fake.bot] if w.mention in text else [])
+            await fake.wait_until(lambda n=n: bot.answered == n)
+        bob_dm, general, random_, alice_again = map(recalled, prompts(bot)[2:])
+        assert "4711" not in bob_dm and "miso" not in bob_dm
+        for prompt in (general, random_):  # a server: the person's words come back anywhere in it, the DM never
+            assert "4711" not in prompt and "Earlier conversations Mika remembers:" in prompt
+            assert "#general on Cozy:\nMika: @Mika my cat is called miso btw" in prompt
+        assert f"a direct message with Alice:\nAlice: whats the locker code\nMika: {SECRET}" in alice_again
+
+    play(tmp_path, scenario, reply=secret_reply, config=config, fake=fake, world=world, memory=memory)
+    assert said == []
+    origins = [origin for origin, _ in stored(tmp_path)]
+    assert origins.count("live") == 1 and "history" not in origins
+
+
+def test_the_bots_own_replies_are_not_remembered_by_default_and_a_broken_memory_only_warns(tmp_path: Path) -> None:
+    fake, said = FakeDiscord(), []
+    world = World(fake)
+    config, memory = remembering(tmp_path, fake, world, said)
+    later = datetime.now(UTC) + timedelta(hours=3)
+
+    async def scenario(fake: FakeDiscord, bot: DiscordBot, w: World) -> None:
+        await fake.say(w.dm, w.alice, "whats the locker code")
+        await fake.wait_until(lambda: bot.answered == 1)
+        await fake.say(w.general, w.me, f"{w.mention} whats the locker code", mentions=[fake.bot])
+        await fake.wait_until(lambda: len(stored(tmp_path)) == 1)
+        await fake.say(w.dm, w.alice, "the locker code again?", at=later)
+        await fake.wait_until(lambda: bot.answered == 3)
+        assert "remembers" not in prompts(bot)[2]
+        assert [origin for origin, _ in stored(tmp_path)] == ["live"]  # the person's words only
+        memory.store.db.close()  # the memory breaks: the bot answers without it, and says so once
+        for n in (4, 5):
+            await fake.say(w.dm, w.alice, f"still there {n}?", at=later)
+            await fake.wait_until(lambda n=n: bot.answered == n)
+        assert contents(fake, w.dm)[-2:] == ["ok", "ok"]
+
+    play(tmp_path, scenario, reply=secret_reply, config=config, fake=fake, world=world, memory=memory)
+    assert len(said) == 1 and said[0].startswith("memory: could not recall (ProgrammingError: ")

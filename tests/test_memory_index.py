@@ -160,7 +160,7 @@ def test_rendering_keeps_the_best_memories_that_fit_oldest_first() -> None:
 
 def test_the_memory_settings() -> None:
     config = parse_config(tomllib.loads(render_template()))
-    assert (config.memory.enabled, config.memory.scope, config.memory.k, config.memory.max_tokens) == (True, "server", 3, 200)
+    assert (config.memory.enabled, config.memory.scope, config.memory.k, config.memory.max_tokens) == (False, "server", 3, 200)
     assert (config.memory.semantic, config.memory.remember_own_replies) == (True, False)
     with pytest.raises(ConfigError) as info:
         parse_config({"memory": {"scope": "global", "k": 0, "max_tokens": 8, "remember_replies": True}})

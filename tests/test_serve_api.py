@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx2
@@ -14,10 +15,12 @@ import openai
 import pytest
 
 from clock import NOW
+from dataset_helpers import T0
 from persona_helpers import ScriptedBackend, tokenizer
-from serve_helpers import MODEL, live_server, make_site
+from serve_helpers import MODEL, live_server, make_site, memory_site
 from shizu.chat.layout import Place, Situation, Turn, render
 from shizu.chat.template import render_prompt
+from shizu.frontends.web import models
 
 pytestmark = pytest.mark.usefixtures("web_clock")  # the page and the API see the time as NOW
 
@@ -245,3 +248,41 @@ def test_a_server_error_mid_stream_is_an_error_event(tmp_path: Path) -> None:
         "type": "server_error", "param": None, "code": None,
     }}
     assert events[2:] == ["[DONE]"]
+
+
+SECRET = "its 4711 dont tell anyone"
+DM_ALICE = {"kind": "dm", "channel_id": "10"}
+
+
+def test_the_api_recalls_only_for_the_place_it_names_and_returns_what_it_recalled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "current_time", lambda: T0 + timedelta(days=6))
+    backend = ScriptedBackend([["ok"]])
+    site = memory_site(tmp_path / "ws", backend, settings="[memory]\nremember_own_replies = true\n")
+    ask = [{"role": "user", "name": "Alice", "content": "the locker code again?"}]
+    elsewhere = [{"kind": "dm", "channel_id": "11"}, {"kind": "guild-text", "channel_id": "20", "server_id": "5"}, None]
+    with live_server(site) as url:
+        api = client(url)
+        alice = api.chat.completions.create(model=MODEL, messages=ask, extra_body={"where": DM_ALICE})
+        others = [api.chat.completions.create(model=MODEL, messages=ask, extra_body={"where": where}) for where in elsewhere]
+        chunks = list(api.chat.completions.create(model=MODEL, messages=ask, stream=True, extra_body={"where": DM_ALICE}))
+        with pytest.raises(openai.BadRequestError):
+            api.chat.completions.create(model=MODEL, messages=ask, extra_body={"where": {"kind": "server", "channel_id": "1"}})
+        off = api.chat.completions.create(model=MODEL, messages=ask, extra_body={"where": DM_ALICE, "memory": False})  # last: after every remember
+    assert alice.choices[0].message.content == "ok"
+    [secret, again] = alice.model_extra["memories"]
+    assert secret == {
+        "id": secret["id"], "time": "2024-03-02T21:01:00+00:00", "place": "a direct message with Alice", "origin": "history",
+        "lines": [{"speaker": "Alice", "text": "whats your locker code"}, {"speaker": "Mika", "text": SECRET}],
+    }
+    assert again["lines"][-1] == {"speaker": "Mika", "text": "4711 lol"}
+    assert SECRET in backend.prompts[0]
+    for reply, prompt in zip([*others, off], [*backend.prompts[1:4], backend.prompts[5]]):
+        assert "4711" not in prompt and "a direct message with Alice" not in {m["place"] for m in reply.model_extra["memories"]}
+    assert [m["place"] for m in others[0].model_extra["memories"]] == ["a direct message with Bob"]  # Bob's own DM, in scope
+    assert others[2].model_extra["memories"] == off.model_extra["memories"] == []
+    assert [c.model_extra.get("memories") for c in chunks if c.choices and c.choices[0].finish_reason] == [alice.model_extra["memories"]]
+    # the replies given a place were remembered there (remember_own_replies; the same reply to the same words once)
+    memory = site.default.persona.memory
+    assert memory is not None
+    remembered = [m for _, m in memory.index.entries(memory.index.select()) if m.origin == "bot"]
+    assert sorted(m.where.channel_id for m in remembered) == ["10", "11", "20"]

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from clock import NOW
+from dataset_helpers import AL, DAY, DM_AL, ME, story
 from persona_helpers import ScriptedBackend
-from serve_helpers import CAT, REAL, example, live_server, make_site, write_val
+from serve_helpers import CAT, REAL, example, live_server, make_site, memory_site, write_val
 from shizu.chat.layout import Place, Turn
 from shizu.chat.media import MediaItem
 from shizu.collection import Exchange, ExchangeLog, SentMessage
@@ -364,3 +365,25 @@ def test_the_exported_gallery_runs_no_script(tmp_path: Path, page: object) -> No
     assert page.evaluate("window.pwned") is None  # type: ignore[attr-defined]
     assert background == "rgb(49, 51, 56)"  # its own style sheet applies (allowed by its hash)
     assert sorted(sources) == ["data:image/png;base64,", "https://cdn.example.or"]
+
+
+def test_what_a_reply_recalled_is_shown_on_demand_as_text(tmp_path: Path, page: object) -> None:
+    chat = story()
+    chat.say(DM_AL, AL, 4 * DAY, "<img src=x onerror=alert(1)> img onerror trick")
+    chat.say(DM_AL, ME, 4 * DAY + 1, "<script>alert(2)</script> script trick")
+    site = memory_site(tmp_path / "ws", ScriptedBackend([["ok"]]), chat=chat)
+    with live_server(site) as url:
+        page.goto(url + "/")
+        page.fill("#memory-channel", "10")
+        page.fill("#text", "that img onerror script trick")
+        page.press("#text", "Enter")
+        page.wait_for_selector(".msg.persona details.memories")
+        assert not page.locator("details.memories .memory").first.is_visible()  # closed until asked
+        page.click("details.memories summary")
+        shown = page.locator("details.memories").inner_text()
+        tags = page.locator("details.memories img, details.memories script").count()
+        shot(page, "chat-memories")
+    assert "a direct message with Alice" in shown
+    assert "Alice: <img src=x onerror=alert(1)> img onerror trick" in shown
+    assert "Mika: <script>alert(2)</script> script trick" in shown
+    assert tags == 0

@@ -72,7 +72,7 @@ def test_a_reply_streams_message_by_message_with_its_media(tmp_path: Path) -> No
                 {"kind": "image", "label": "sunset", "url": PIC, "src": PIC, "show": "image"},
             ]}),
         ("message", {"text": "lol", "body": "lol", "media": []}),
-        ("done", {"stop": "end-of-turn", "messages": 3}),
+        ("done", {"stop": "end-of-turn", "messages": 3, "memories": []}),
     ]
     turns = [Turn("Sam", False, ("hey mika",)), Turn("Mika", True, ("heyy",)), Turn("Sam", False, ("send pics",))]
     expected = render_prompt(tokenizer(), render(Situation("Mika", Place(kind="guild-text", channel="general"), NOW, ("Sam",)), turns))

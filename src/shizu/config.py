@@ -511,8 +511,8 @@ shard_count = 0
 [memory]
 # The persona recalls its own past exchanges (your messages and what they answered, PII redacted
 # and opted-out people removed as in the dataset) and shows a few to the model before it replies.
-# They live in shizu.db; docs/memory.md says how to list and wipe them. Off by default for now:
-# the frontends and `shizu eval` do not use it yet, and its effect has not been measured.
+# They live in shizu.db: `shizu memory list` and `shizu memory forget` (docs/memory.md). Off by
+# default for now: `shizu eval` does not use it yet, and its effect has not been measured.
 enabled = false
 # Where a memory may come back, by where it was made:
 #   "channel":    only in the same channel, thread, group DM or DM.

@@ -51,6 +51,10 @@ class DatasetError(ShizuError):
     """The training set cannot be built (for example, no examples survive the filters)."""
 
 
+class MemoryStoreError(ShizuError):
+    """The persona's memory does not hold what a command asked for (a place, any memory at all)."""
+
+
 class TrainError(ShizuError):
     """Training cannot start or continue: bad dataset line, unusable template, missing base model."""
 

@@ -13,10 +13,11 @@ from shizu.config import Config, parse_config
 __all__ = ["Call", "FakeDiscord", "bot_config", "point_discord_py_at", "running"]
 
 
-def bot_config(**discord: Any) -> Config:
-    """Workspace settings for a test bot: no cooldowns or pauses unless the test sets them."""
+def bot_config(tables: dict[str, Any] | None = None, **discord: Any) -> Config:
+    """Workspace settings for a test bot: no cooldowns or pauses unless the test sets them;
+    ``tables``: other sections of shizu.toml."""
     settings = {"channel_cooldown_seconds": 0, "user_cooldown_seconds": 0, "pause_seconds_per_char": 0, **discord}
-    return parse_config({"discord": settings})
+    return parse_config({**(tables or {}), "discord": settings})
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@
 Library code raises :class:`shizu.errors.ShizuError`; only here is it turned into a message and an
 exit code. Library code reports progress through :class:`shizu.progress.Reporter`, which
 :mod:`.progress` presents; the views (``ingest_view``, ``stats_view``, ``build_view``,
-``eval_view``) show each command's results, on the consoles of :mod:`.console`. Heavy imports stay
+``eval_view``, ``memory_view``) show each command's results, on the consoles of :mod:`.console`. Heavy imports stay
 inside the commands so ``shizu --help`` is instant.
 """
 
@@ -37,6 +37,9 @@ WorkspaceOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON summary instead.")]
+NoMemoryOpt = Annotated[
+    bool, typer.Option("--no-memory", help="Neither recall nor remember (to compare with the memory on; see docs/memory.md).")
+]
 
 
 @app.command()
@@ -241,24 +244,33 @@ def chat(
         Optional[str], typer.Option("--server", help="URL of an OpenAI-compatible server to generate on (default: server in the \\[generation] section).")
     ] = None,
     speaker: Annotated[str, typer.Option("--as", help="Your name in the conversation (/as NAME changes it).")] = "Friend",
-    place: Annotated[str, typer.Option("--place", help="Where the conversation happens: dm or #channel.")] = "dm",
+    place: Annotated[str, typer.Option("--place", help="Where the conversation happens: dm or #channel (a place of the terminal's own).")] = "dm",
+    channel: Annotated[
+        Optional[str], typer.Option("--channel", help="Chat as this channel, DM or group with memories (its id or name): recall what was said there.")
+    ] = None,
+    show_memory: Annotated[bool, typer.Option("--show-memory", help="Print the memories each reply recalled.")] = False,
+    no_memory: NoMemoryOpt = False,
 ) -> None:
     """Chat with the persona in the terminal; with stdin from a file or pipe, one message per line."""
     require("shizu chat", "train")
-    from shizu.frontends.terminal import parse_place, run_chat
+    from shizu.frontends.terminal import find_channel, parse_place, run_chat
     from shizu.persona.runtime import Persona
 
-    where = parse_place(place)
-    if where is None:
+    shown = parse_place(place)
+    if shown is None:
         raise typer.BadParameter("use dm or #channel", param_hint="--place")
     ws = Workspace.find(workspace)
     ws.config
     interactive = sys.stdin.isatty()
     info = console if interactive else err_console
     persona = Persona.load(
-        ws, run=run, base_only=base_only, server=server, say=lambda line: info.print(line, style="dim", markup=False, soft_wrap=True)
+        ws, run=run, base_only=base_only, server=server, memory=not no_memory,
+        say=lambda line: info.print(line, style="dim", markup=False, soft_wrap=True),
     )
-    run_chat(persona, console, info, lines=None if interactive else sys.stdin, speaker=speaker, place=where)
+    where = None
+    if channel is not None:
+        where, shown = find_channel(persona, channel)
+    run_chat(persona, console, info, lines=None if interactive else sys.stdin, speaker=speaker, place=shown, where=where, show_memory=show_memory)
 
 
 @app.command()
@@ -278,6 +290,7 @@ def serve(
     allow_no_key: Annotated[
         bool, typer.Option("--allow-no-key", help="Listen on a network address even though no API key is set.")
     ] = False,
+    no_memory: NoMemoryOpt = False,
 ) -> None:
     """Serve the persona: an OpenAI-compatible API, a chat page, the collection and the blind test."""
     require("shizu serve", "serve", "train")
@@ -288,7 +301,7 @@ def serve(
     ws = Workspace.find(workspace)
     ws.config
     run_server(
-        ws, host=host, port=port, runs=run or [], base_only=base_only, server=server, allow_no_key=allow_no_key,
+        ws, host=host, port=port, runs=run or [], base_only=base_only, server=server, allow_no_key=allow_no_key, memory=not no_memory,
         say=lambda line: console.print(line, markup=False, soft_wrap=True),
     )
 
@@ -346,6 +359,7 @@ def discord_bot(
     server: Annotated[
         Optional[str], typer.Option("--server", help="URL of an OpenAI-compatible server to generate on (default: server in the \\[generation] section).")
     ] = None,
+    no_memory: NoMemoryOpt = False,
 ) -> None:
     """Run the persona as a Discord bot (token in $SHIZU_DISCORD_TOKEN; see docs/discord.md)."""
     require("shizu discord", "bot", "train")
@@ -355,7 +369,7 @@ def discord_bot(
     ws = Workspace.find(workspace)
     token = token_from_env(ws.config.discord.token_env)
     say = lambda line: err_console.print(line, style="dim", markup=False, soft_wrap=True)  # noqa: E731
-    persona = Persona.load(ws, run=run, base_only=base_only, server=server, say=say)
+    persona = Persona.load(ws, run=run, base_only=base_only, server=server, say=say, memory=not no_memory)
     run_discord(ws, persona, token, say)
 
 
@@ -377,6 +391,52 @@ def collection_export(
     ws.config
     count = export_gallery(ws, out)
     console.print(f"Wrote {count} starred exchange(s) to [bold]{escape(str(out))}[/]")
+
+
+memory_app = typer.Typer(help="The persona's memory: list and wipe what it remembers (docs/memory.md).", no_args_is_help=True)
+app.add_typer(memory_app, name="memory")
+PlaceOpt = Annotated[Optional[str], typer.Option("--place", help="Only this channel, DM or group (its id or name, as `shizu memory list` shows).")]
+PersonOpt = Annotated[Optional[str], typer.Option("--person", help="Only the memories that answered this user id (`shizu stats` lists ids).")]
+
+
+@memory_app.command("list")
+def memory_list(workspace: WorkspaceOpt = None, place: PlaceOpt = None, person: PersonOpt = None, json: JsonOpt = False) -> None:
+    """List the memories, oldest first: when, where, what was said."""
+    from shizu.cli.memory_view import open_memory, print_memories
+
+    ws = Workspace.find(workspace)
+    with open_memory(ws) as memory:
+        entries = memory.entries(memory.chosen(place=place, person=person))
+        if json:
+            print_json([memory.json(i, m) for i, m in entries])
+        else:
+            print_memories(console, entries, memory.persona, memory.tz)
+
+
+@memory_app.command("forget")
+def memory_forget(
+    workspace: WorkspaceOpt = None,
+    ids: Annotated[Optional[list[int]], typer.Option("--id", help="A memory's id (repeatable), as `shizu memory list` shows.")] = None,
+    place: PlaceOpt = None,
+    person: PersonOpt = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every memory.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete memories for good: by --id, --place, --person (together: those matching all), or --all."""
+    from shizu.cli.memory_view import open_memory
+
+    if everything == bool(ids or place or person):
+        raise typer.BadParameter("choose --id, --place and/or --person, or --all alone", param_hint="--id/--place/--person/--all")
+    ws = Workspace.find(workspace)
+    with open_memory(ws) as memory:
+        chosen = memory.index.select() if everything else memory.chosen(place=place, person=person, ids=ids)
+        if not chosen:
+            console.print("No memory matches: nothing to forget.")
+            return
+        if not yes and not typer.confirm(f"Forget {len(chosen)} memor{'y' if len(chosen) == 1 else 'ies'} for good?"):
+            raise typer.Exit(1)
+        forgotten = memory.index.forget_all() if everything else memory.index.forget(chosen)
+    console.print(f"Forgot {forgotten} memor{'y' if forgotten == 1 else 'ies'}.")
 
 
 @app.command(name="eval")

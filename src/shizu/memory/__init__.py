@@ -19,9 +19,9 @@ from shizu.memory.encoder import Embedder, load_minilm, semantic_embedder
 from shizu.memory.index import MemoryIndex
 from shizu.memory.recall import NOTHING, Recollection, hidden_names, recollect
 from shizu.memory.record import Memory, Origin, Recalled, Scope, Where, query_text, visible
-from shizu.memory.render import render
+from shizu.memory.render import describe, render
 
 __all__ = [
-    "NOTHING", "Embedder", "Memory", "MemoryIndex", "Origin", "Recalled", "Recollection", "Scope", "Where", "hidden_names", "load_minilm",
-    "query_text", "recollect", "render", "semantic_embedder", "visible",
+    "NOTHING", "Embedder", "Memory", "MemoryIndex", "Origin", "Recalled", "Recollection", "Scope", "Where", "describe", "hidden_names",
+    "load_minilm", "query_text", "recollect", "render", "semantic_embedder", "visible",
 ]

@@ -20,6 +20,7 @@ import numpy as np
 from shizu.chat.hidden_names import HiddenNames
 from shizu.chat.layout import Place, Turn
 from shizu.config import MemoryConfig
+from shizu.errors import MemoryStoreError
 from shizu.memory import lexical, vectors
 from shizu.memory.encoder import Embedder
 from shizu.memory.fusion import fuse
@@ -279,6 +280,28 @@ class MemoryIndex:
         """Every place with memories: where, how it is shown, and how many memories were made there."""
         counts = self.tables.place_counts()
         return [(*decode_place(blob), counts.get(place_id, 0)) for place_id, _, _, blob in self.tables.places()]
+
+    def place(self, name: str) -> tuple[Where, Place]:
+        """The one place with memories called ``name``: its channel id, or its name as shown
+        (``general``, ``#general``, a DM's or a group's name), case-insensitive.
+
+        Raises :class:`~shizu.errors.MemoryStoreError` naming the candidates when none or several match.
+        """
+        places = self.places()
+        wanted = name.strip().casefold()
+        found = [
+            (where, place) for where, place, _ in places
+            if wanted and wanted in (where.channel_id.casefold(), place.channel.casefold(), f"#{place.channel}".casefold())
+        ]
+        if len(found) == 1:
+            return found[0]
+        listed = "; ".join(f"{place.label()} ({where.platform} id {where.channel_id})" for where, place in (found or [p[:2] for p in places]))
+        if found:
+            raise MemoryStoreError(f"{name!r} names {len(found)} places: {listed}", hint="Give the channel id instead.")
+        raise MemoryStoreError(
+            f"No place with memories is called {name!r}",
+            hint=f"The places with memories: {listed}." if places else "There are no memories yet: run `shizu build` with [memory] enabled = true.",
+        )
 
     def select(self, *, where: Where | None = None, scope: Scope = "channel", person: str | None = None) -> list[int]:
         """Ids of the memories that ``scope`` shows at ``where`` (``None``: all) and, with ``person``,

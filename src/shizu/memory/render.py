@@ -36,8 +36,24 @@ def fitting(memories: Sequence[Memory], persona: str, max_tokens: int, tz: tzinf
 
 def block(memory: Memory, persona: str, tz: tzinfo = UTC) -> str:
     """One memory: ``Saturday 2 March 2024, 21:14 UTC, a direct message with Ana:`` then its lines."""
-    others = list(dict.fromkeys(turn.speaker for turn in memory.context))
-    heading = f"{format_time(memory.time.astimezone(tz))}, {memory.place.label(' and '.join(others))}:"
-    lines = [f"{clean_name(turn.speaker)}: {format_text(text)}" for turn in memory.context for text in turn.texts]
-    lines += [f"{clean_name(persona)}: {format_text(text)}" for text in memory.reply]
-    return "\n".join([heading, *lines])
+    heading = f"{format_time(memory.time.astimezone(tz))}, {place_label(memory)}:"
+    return "\n".join([heading, *(f"{clean_name(speaker)}: {format_text(text)}" for speaker, text in lines(memory, persona))])
+
+
+def place_label(memory: Memory) -> str:
+    """Where the memory was made, for people: ``#general on Cozy``, ``a direct message with Ana``."""
+    return memory.place.label(" and ".join(dict.fromkeys(turn.speaker for turn in memory.context)))
+
+
+def lines(memory: Memory, persona: str) -> list[tuple[str, str]]:
+    """The memory's messages as ``(speaker, text)``, oldest first: the lines it answered, then the persona's."""
+    return [(turn.speaker, text) for turn in memory.context for text in turn.texts] + [(persona, text) for text in memory.reply]
+
+
+def describe(memory_id: int, memory: Memory, persona: str) -> dict[str, object]:
+    """A memory as JSON: ``id``, ``time`` (ISO 8601), ``place`` (in words), ``origin`` (``history``,
+    ``live`` or ``bot``) and ``lines`` (``speaker``, ``text``; the persona's under ``persona``)."""
+    return {
+        "id": memory_id, "time": memory.time.isoformat(), "place": place_label(memory), "origin": memory.origin,
+        "lines": [{"speaker": speaker, "text": text} for speaker, text in lines(memory, persona)],
+    }

@@ -24,7 +24,7 @@ from shizu.config import Config
 from shizu.dataset.conversations import Line, segment
 from shizu.dataset.memories import exchanges
 from shizu.dataset.sanitize import Sanitizer
-from shizu.memory import MemoryIndex, Origin, Recollection, Where, hidden_names, recollect, semantic_embedder
+from shizu.memory import NOTHING, MemoryIndex, Origin, Recollection, Where, hidden_names, recollect, semantic_embedder
 from shizu.persona.live import LiveMessage
 from shizu.store.authors import known_names
 from shizu.store.database import MessageStore
@@ -47,6 +47,7 @@ class PersonaMemory:
         self._lock = threading.Lock()
         self._sanitizer: Sanitizer | None = None  # with the names of opted-out people: both made at the first use
         self._hidden: tuple[str, ...] = ()
+        self._failing = False  # the last use failed (and was said)
 
     @classmethod
     def open(cls, ws: Workspace, persona: str, say: Callable[[str], None] = lambda _: None) -> PersonaMemory | None:
@@ -67,13 +68,21 @@ class PersonaMemory:
         return self._sanitizer
 
     def recall(self, where: Where, query: str, start: datetime) -> Recollection:
-        """What the persona recalls at ``where`` for a conversation that started at ``start`` (``query``: its text)."""
+        """What the persona recalls at ``where`` for a conversation that started at ``start`` (``query``: its text).
+
+        Nothing when the memory fails (the reply goes on without it; ``say`` gets one line)."""
         with self._lock:
-            self._ready()
-            return recollect(
-                self.index, query, where, persona=self.persona, tz=self.tz, before=start,
-                opt_out=self.config.privacy.opt_out, hidden_names=self._hidden,
-            )
+            try:
+                self._ready()
+                found = recollect(
+                    self.index, query, where, persona=self.persona, tz=self.tz, before=start,
+                    opt_out=self.config.privacy.opt_out, hidden_names=self._hidden,
+                )
+            except Exception as exc:  # the memory is an extra: a broken one must not stop the reply
+                self._failed("recall", exc)
+                return NOTHING
+            self._failing = False
+            return found
 
     def remember(self, messages: Sequence[LiveMessage], where: Where, place: Place) -> int:
         """Store the exchanges of ``messages`` (oldest first, texts as prompts write them) not stored
@@ -84,18 +93,35 @@ class PersonaMemory:
         set. A message without an ``id`` is keyed by where, when, who and what; one without an
         ``author_id`` is told apart by its speaker's name.
         """
+        if not self.config.memory.remember_own_replies and not any(m.author_id in self.me for m in messages):
+            return 0  # nothing here would be kept: do not load the model for it
         with self._lock:
-            sanitizer = self._ready()
-            opted_out = frozenset(self.config.privacy.opt_out)
-            lines = [self._line(m, where, sanitizer) for m in messages if m.author_id not in opted_out and m.text.strip()]
-            build = self.config.build
-            shown = sanitizer.place(place)
-            made = [
-                memory
-                for conv in segment(lines, build.session_gap_minutes * 60, build.burst_window_seconds)
-                for memory in exchanges(conv, where, shown, self._origin)
-            ]
-            return self.index.add(made)
+            try:
+                stored = self._store(messages, where, place)
+            except Exception as exc:  # as in recall: the conversation goes on without this memory
+                self._failed("remember", exc)
+                return 0
+            self._failing = False
+            return stored
+
+    def _store(self, messages: Sequence[LiveMessage], where: Where, place: Place) -> int:
+        sanitizer = self._ready()
+        opted_out = frozenset(self.config.privacy.opt_out)
+        lines = [self._line(m, where, sanitizer) for m in messages if m.author_id not in opted_out and m.text.strip()]
+        build = self.config.build
+        shown = sanitizer.place(place)
+        made = [
+            memory
+            for conv in segment(lines, build.session_gap_minutes * 60, build.burst_window_seconds)
+            for memory in exchanges(conv, where, shown, self._origin)
+        ]
+        return self.index.add(made)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """One line for a failing memory (not again until it works again)."""
+        if not self._failing:
+            self._failing = True
+            self._say(f"memory: could not {what} ({type(exc).__name__}: {exc}); going on without it")
 
     def _line(self, message: LiveMessage, where: Where, sanitizer: Sanitizer) -> Line:
         mine = message.author_id in self.me

@@ -7,6 +7,9 @@
   streams the persona's turn in a worker thread (the model never blocks the gateway), shows the
   typing indicator meanwhile, and posts each finished message as soon as it is ready, with a
   pause before the next one that grows with its length (:mod:`.outgoing`).
+* The persona recalls memories for where the channel is, and after each answer hands the
+  conversation to :meth:`~shizu.persona.runtime.Persona.remember` (which keeps the person's own
+  messages, and the bot's replies only with ``[memory] remember_own_replies``).
 * Every answer is recorded in the exchange log; a failure is logged and, when someone addressed
   the bot, answered with a short warning; the bot keeps going.
 * Mentions: the client's allowed mentions come from ``[discord] mentions`` (none by default), so
@@ -27,6 +30,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing, suppress
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -39,6 +43,7 @@ from shizu.frontends.discord.context import Context, ContextReader, is_command, 
 from shizu.frontends.discord.outgoing import pause_before, prepare
 from shizu.frontends.discord.queue import Request, RequestQueue
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
+from shizu.persona.live import LiveMessage
 from shizu.persona.postprocess import OutMessage
 from shizu.persona.runtime import Done, Event, Persona, Reply, Said
 from shizu.store.exchanges import Exchange, ExchangeLog, SentMessage
@@ -258,11 +263,24 @@ class DiscordBot:
         ))
         self.answered += 1
         self.reply_seconds.append(latency)
+        await self._remember(context, sent)
         merged = f", with {request.merged} earlier message(s)" if request.merged else ""
         log.info(
             "answered %s in %s (%s%s): %d message(s) in %.1f s after %.1f s waiting [exchange %d]",
             author, _where(trigger), request.reason, merged, len(sent), latency, queued, exchange_id,
         )
+
+    async def _remember(self, context: Context, sent: list[SentMessage]) -> None:
+        """Hand the conversation and the messages just sent (with their ids) to the persona's memory,
+        in the generation thread (the memory fails quietly: the runtime says it in one line)."""
+        if self.persona.memory is None:
+            return
+        replies = [
+            LiveMessage(self.persona.name, m.text, discord.utils.snowflake_time(int(m.ids[0])), is_persona=True, id=m.ids[0])
+            for m in sent if m.ids
+        ]
+        remember = partial(self.persona.remember, [*context.history, *replies], context.where, context.place)
+        await asyncio.get_running_loop().run_in_executor(self._generator, remember)
 
     async def _generate(self, context: Context) -> AsyncIterator[Event]:
         """The persona's events for ``context``, generated in the worker thread as they come."""
@@ -275,7 +293,7 @@ class DiscordBot:
                 loop.call_soon_threadsafe(events.put_nowait, item)
 
         def produce() -> None:
-            stream = self.persona.stream(context.history, context.place, participants=context.participants)
+            stream = self.persona.stream(context.history, context.place, participants=context.participants, where=context.where)
             try:
                 for event in stream:
                     put(event)

@@ -14,7 +14,9 @@ persona's name), ``<#id>`` as ``#channel``, attachments as links and stickers as
 turns links into media tags). The bot's own earlier messages are persona turns, with their text as
 generated (from the exchange log); its other messages (command answers, warnings), other bots,
 webhooks, system messages, bot commands (``[build] command_prefixes``) and ignored people are
-left out, as the build leaves them out of training.
+left out, as the build leaves them out of training. Each message keeps its author's and its own
+Discord id, and the context says where it is in Discord's ids (:func:`where_of`), so the persona
+recalls in scope and remembers the person's own messages.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from shizu.chat.discord_markup import render_raw_markup
 from shizu.chat.layout import Place
 from shizu.chat.media import clean_label, make_tag
 from shizu.config import Config
+from shizu.memory import Where
 from shizu.persona.live import LiveMessage
 from shizu.store.exchanges import ExchangeLog
 
 _ROLE_RE = re.compile(r"<@&(\d+)>")
+PLATFORM = "discord"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +48,25 @@ class Context:
     ids: tuple[str, ...]
     place: Place
     participants: tuple[str, ...]  # present but maybe silent (the other person of a DM)
+    where: Where  # the channel's and server's ids, for the persona's memory
 
 
 def is_command(text: str, prefixes: Iterable[str]) -> bool:
     """A bot command as ``shizu build`` defines it: a prefix followed by a letter (``!play``)."""
     return any(text.startswith(p) and text[len(p):len(p) + 1].isalpha() for p in prefixes if p)
+
+
+def where_of(channel: object) -> Where:
+    """Where a channel is, in Discord's ids (what the memory's scope compares): a thread is its own
+    channel, in its server, as ``shizu build`` stores it."""
+    channel_id = str(getattr(channel, "id", ""))
+    if isinstance(channel, discord.DMChannel):
+        return Where(PLATFORM, "dm", channel_id)
+    if isinstance(channel, discord.GroupChannel):
+        return Where(PLATFORM, "group", channel_id)
+    guild = getattr(channel, "guild", None)
+    server = str(guild.id) if guild is not None else ""
+    return Where(PLATFORM, "thread" if isinstance(channel, discord.Thread) else "guild-text", channel_id, server)
 
 
 def place_of(channel: object) -> Place:
@@ -105,20 +123,22 @@ class ContextReader:
         participants = (trigger.author.display_name,) if place.kind == "dm" else ()
         return Context(
             history=tuple(live for _, live in messages), ids=tuple(i for i, _ in messages), place=place,
-            participants=participants,
+            participants=participants, where=where_of(trigger.channel),
         )
 
     def live(self, message: discord.Message, me: int, persona_texts: dict[str, str]) -> LiveMessage | None:
         """``message`` as the persona sees it, or ``None`` when it stays out of the context."""
         if message.author.id == me:
             text = persona_texts.get(str(message.id))
-            return LiveMessage(self.persona, text, message.created_at, is_persona=True) if text else None
+            return LiveMessage(self.persona, text, message.created_at, is_persona=True, id=str(message.id)) if text else None
         if message.author.bot or message.webhook_id is not None or message.is_system():
             return None
         if str(message.author.id) in self.ignored_users or is_command(message.content.strip(), self.command_prefixes):
             return None
         text = self.text(message, me)
-        return LiveMessage(message.author.display_name, text, message.created_at) if text.strip() else None
+        if not text.strip():
+            return None
+        return LiveMessage(message.author.display_name, text, message.created_at, author_id=str(message.author.id), id=str(message.id))
 
     def text(self, message: discord.Message, me: int) -> str:
         """The content with mentions, channels and roles named, then attachments and stickers."""

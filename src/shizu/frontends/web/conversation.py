@@ -13,6 +13,9 @@ OpenAI-style messages carry roles, not people: here each one becomes the runtime
 * ``system`` and ``developer`` messages are ignored: the persona's system prompt is always the one
   it was trained with, written from the live situation (who, where, when).
 
+:class:`WhereField` is the optional ``where`` of a request: the platform's ids of the place the
+conversation stands for, for the persona's memory (without it nothing is recalled).
+
 :func:`check_limits` enforces the server's request limits with messages that say which one.
 """
 
@@ -23,9 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from shizu.chat.layout import clean_name
 from shizu.config import ServeConfig
 from shizu.frontends.web.http_errors import bad_request
+from shizu.memory import Where
+from shizu.message import ChannelKind
 from shizu.persona import LiveMessage
 
 IGNORED_ROLES = ("system", "developer")
@@ -39,6 +46,26 @@ class Incoming:
     role: str
     text: str
     name: str | None = None
+
+
+class WhereField(BaseModel):
+    """Where the conversation is, in the platform's ids: what the memory's ``[memory] scope`` compares."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: str = Field(default="discord", min_length=1, max_length=32)
+    kind: ChannelKind
+    channel_id: str = Field(min_length=1, max_length=64)
+    server_id: str = Field(default="", max_length=64)
+
+    def where(self) -> Where:
+        return Where(self.platform, self.kind, self.channel_id, self.server_id)
+
+
+def latest_exchange(history: Sequence[LiveMessage]) -> list[LiveMessage]:
+    """The messages after the persona's last one: what its next reply answers (earlier exchanges
+    were remembered when they were answered; a request's times are not theirs)."""
+    last = max((i for i, m in enumerate(history) if m.is_persona), default=-1)
+    return list(history[last + 1:])
 
 
 def to_history(messages: Sequence[Incoming], persona: str, default_speaker: str, now: datetime) -> list[LiveMessage]:

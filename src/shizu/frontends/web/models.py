@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 
 from shizu.chat.layout import Place
 from shizu.config import GenerationConfig
+from shizu.frontends.web.conversation import latest_exchange
 from shizu.frontends.web.generation import GenerationQueue
+from shizu.memory import Where
 from shizu.persona import Done, Event, LiveMessage, Persona, Reply
 from shizu.runs import META_FILE, find_run
 from shizu.workspace import Workspace
@@ -50,11 +52,15 @@ class ServedModel:
         participants: Sequence[str] = (),
         now: datetime | None = None,
         settings: GenerationConfig | None = None,
+        where: Where | None = None,
+        memory: bool = True,
     ) -> AsyncIterator[Event | Usage]:
         """The persona's next turn as events, written when this request's turn in the queue comes,
         then its :class:`Usage`.
 
-        ``settings`` replaces the workspace's ``[generation]`` values for this reply only.
+        ``settings`` replaces the workspace's ``[generation]`` values for this reply only. Given
+        ``where`` (and ``memory``), the persona recalls for that place and, once the usage is out,
+        remembers the exchange (:func:`.conversation.latest_exchange` and the reply).
         """
         persona = self.persona
         if settings is not None and settings != persona.generation:
@@ -64,10 +70,14 @@ class ServedModel:
 
         def run() -> Iterator[Event | Usage]:
             started = time.monotonic()
-            for event in persona.stream(history, place, participants=participants, now=when):
+            reply: Reply | None = None
+            for event in persona.stream(history, place, participants=participants, now=when, where=where, memory=memory):
                 yield event
                 if isinstance(event, Done):
-                    yield usage(persona, event.reply, started)
+                    reply = event.reply
+                    yield usage(persona, reply, started)
+            if where is not None and memory and reply is not None and reply.messages:
+                persona.remember(latest_exchange(history), where, place, reply=reply.texts, now=when)
 
         return self.queue.events(run)
 
@@ -99,18 +109,20 @@ def load_models(
     server: str | None = None,
     max_queue: int = 64,
     say: Callable[[str], None] = lambda _: None,
+    memory: bool = True,
 ) -> list[ServedModel]:
-    """The runs named in ``runs`` (default: the latest finished run), or the base model alone.
+    """The runs named in ``runs`` (default: the latest finished run), or the base model alone;
+    ``memory=False``: they never recall nor remember.
 
     Nothing heavy is loaded here (see :meth:`shizu.persona.Persona.prepare`).
     """
     if base_only:
-        persona = Persona.load(ws, base_only=True, server=server, say=say)
+        persona = Persona.load(ws, base_only=True, server=server, say=say, memory=memory)
         return [ServedModel(BASE_MODEL, persona, GenerationQueue(BASE_MODEL, max_queue), int(datetime.now(UTC).timestamp()))]
     models = []
     for name in dict.fromkeys(runs) or [None]:
         path = find_run(ws.runs_dir, name)
-        persona = Persona.load(ws, run=path.name if path is not None else None, server=server, say=say)
+        persona = Persona.load(ws, run=path.name if path is not None else None, server=server, say=say, memory=memory)
         assert path is not None  # Persona.load raised the "no trained run" error otherwise
         created = int((path / META_FILE).stat().st_mtime)
         models.append(ServedModel(path.name, persona, GenerationQueue(path.name, max_queue), created))

@@ -12,7 +12,11 @@ chat UIs (Open WebUI, SillyTavern) work unchanged:
 * ``max_tokens`` / ``max_completion_tokens``, ``temperature`` and ``top_p`` apply to this reply;
   ``stop`` and penalties are ignored (the persona stops at the end of its own turn);
 * Shizu's own fields, sent with the ``openai`` client's ``extra_body``: ``place`` (``"dm"``, the
-  default, or ``"#channel"``) and ``participants`` (people present who have not spoken).
+  default, or ``"#channel"``), ``participants`` (people present who have not spoken), ``where``
+  (the place's platform ids, :class:`~.conversation.WhereField`: the persona recalls and remembers
+  for it; without it, nothing) and ``memory`` (``false``: no memory for this reply);
+* ``memories`` (an extra field of the completion, and of the stream's last chunk, the one with the
+  ``finish_reason``) lists what the prompt recalled, oldest first (:func:`shizu.memory.describe`).
 
 See :mod:`shizu.frontends.web.conversation` for how messages become speakers.
 """
@@ -34,12 +38,12 @@ from shizu.chat.layout import parse_place
 from shizu.config import GenerationConfig
 from shizu.frontends.web import models
 from shizu.frontends.web.auth import require_key
-from shizu.frontends.web.conversation import Incoming, check_limits, check_max_tokens, to_history
+from shizu.frontends.web.conversation import Incoming, WhereField, check_limits, check_max_tokens, to_history
 from shizu.frontends.web.http_errors import bad_request
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
-from shizu.frontends.web.wire import public_text
+from shizu.frontends.web.wire import memories_json, public_text
 from shizu.persona import Done, Event, Reply, Said
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
@@ -85,6 +89,8 @@ class ChatRequest(BaseModel):
     n: int = 1
     place: str = "dm"
     participants: list[str] = []
+    where: WhereField | None = None
+    memory: bool = True
 
 
 @router.get("/models")
@@ -111,7 +117,10 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
     history = to_history(
         [Incoming(m.role, m.text(), m.name) for m in body.messages], served.persona.name, site.settings.speaker, now
     )
-    events = await opened(served.stream(history, place, participants=body.participants, now=now, settings=settings))
+    where = body.where.where() if body.where is not None else None
+    events = await opened(served.stream(
+        history, place, participants=body.participants, now=now, settings=settings, where=where, memory=body.memory,
+    ))
     completion = _Completion(f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), served.id)
     if body.stream:
         include_usage = body.stream_options is not None and body.stream_options.include_usage
@@ -165,30 +174,33 @@ class _Completion:
         return {
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
             "choices": [{"index": 0, "message": message, "finish_reason": _finish(usage), "logprobs": None}],
-            "usage": _usage(usage),
+            "usage": _usage(usage), "memories": memories_json(reply),
         }
 
     async def chunks(self, events: AsyncIterator[Event | Usage], include_usage: bool) -> AsyncIterator[bytes]:
         """The completion as server-sent ``chat.completion.chunk`` events, one per finished message."""
         sent = 0
+        reply: Reply | None = None
         try:
             async for event in events:
                 if isinstance(event, Said):
                     delta = {"content": ("\n" if sent else "") + public_text(event.message)}
                     yield self._chunk({"role": "assistant", **delta} if not sent else delta)
                     sent += 1
-                elif isinstance(event, Usage):
+                elif isinstance(event, Done):
+                    reply = event.reply
+                elif isinstance(event, Usage) and reply is not None:
                     if not sent:
                         yield self._chunk({"role": "assistant", "content": ""})
-                    yield self._chunk({}, _finish(event))
+                    yield self._chunk({}, _finish(event), memories=memories_json(reply))
                     if include_usage:
                         yield self._event({"choices": [], "usage": _usage(event)})
         except Exception as exc:
             yield sse(json.dumps(failure(exc).body()))
         yield sse("[DONE]")
 
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return self._event({"choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        return self._event({"choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra})
 
     def _event(self, fields: dict[str, Any]) -> bytes:
         head = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model}

@@ -2,8 +2,9 @@
 
 * ``GET /api/info``: the persona's name, the served models, the default speaker;
 * ``POST /api/chat``: the persona's reply to the page's conversation (kept by the page, with each
-  message's speaker and time), streamed as server-sent events: ``message`` for each finished
-  message of the burst (its id, text and media, see :mod:`.wire`), then ``done``, or ``error``.
+  message's speaker and time, and optionally ``where``, as in the API), streamed as server-sent
+  events: ``message`` for each finished message of the burst (its id, text and media, see
+  :mod:`.wire`), then ``done`` (with the ``memories`` the reply recalled), or ``error``.
   Each reply is recorded in the workspace's exchange log (platform ``web``), so a ⭐ on it can put
   it in the collection;
 * ``POST /api/star``: put the exchange of one of the persona's messages in the collection;
@@ -34,13 +35,13 @@ from shizu.chat.media import MediaItem
 from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
 from shizu.frontends.web.auth import require_key
-from shizu.frontends.web.conversation import check_limits
+from shizu.frontends.web.conversation import WhereField, check_limits
 from shizu.frontends.web.http_errors import ApiError, bad_request
 from shizu.frontends.web.inert import DOWNLOAD_TYPE, media_file
 from shizu.frontends.web.models import ServedModel, Usage
 from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
-from shizu.frontends.web.wire import message_json
+from shizu.frontends.web.wire import memories_json, message_json
 from shizu.persona import Done, Event, LiveMessage, Reply, Said
 
 router = APIRouter(dependencies=[Depends(require_key)])
@@ -59,6 +60,7 @@ class PageChat(BaseModel):
     model: str | None = None
     place: str = "dm"
     history: list[PageMessage] = Field(min_length=1)
+    where: WhereField | None = None
 
 
 class StarRequest(BaseModel):
@@ -86,7 +88,7 @@ async def chat(body: PageChat, request: Request) -> Response:
         for m in body.history
     ]
     asked = time.monotonic()
-    events = await opened(served.stream(history, place))
+    events = await opened(served.stream(history, place, where=body.where.where() if body.where is not None else None))
     exchange = _Recorder(site, served, place, history, asked)
     return StreamingResponse(exchange.events(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -156,7 +158,8 @@ class _Recorder:
                 elif isinstance(event, Usage) and reply is not None:
                     if reply.messages:
                         self._record(reply, event)
-                    yield sse(json.dumps({"stop": reply.stop, "messages": len(reply.messages)}), "done")
+                    done = {"stop": reply.stop, "messages": len(reply.messages), "memories": memories_json(reply)}
+                    yield sse(json.dumps(done, ensure_ascii=False), "done")
         except Exception as exc:
             yield sse(json.dumps(failure(exc).body()), "error")
 

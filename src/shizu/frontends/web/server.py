@@ -29,9 +29,11 @@ def serve(
     base_only: bool = False,
     server: str | None = None,
     allow_no_key: bool = False,
+    memory: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Serve the persona of ``ws`` until interrupted (``host``/``port`` default to ``[serve]``)."""
+    """Serve the persona of ``ws`` until interrupted (``host``/``port`` default to ``[serve]``;
+    ``memory=False``: no memory, whatever requests ask)."""
     settings = ws.config.serve
     host = host or settings.host
     port = settings.port if port is None else port
@@ -40,7 +42,7 @@ def serve(
     allowed_names(host, settings.allowed_hosts)  # a name that is not one fails here, before anything starts
     sock = bind(host, port)
     try:
-        models = load_models(ws, runs=runs, base_only=base_only, server=server, max_queue=settings.max_queue, say=say)
+        models = load_models(ws, runs=runs, base_only=base_only, server=server, max_queue=settings.max_queue, say=say, memory=memory)
         for model in models:
             say(f"loading {model.id}...")
             model.persona.prepare()

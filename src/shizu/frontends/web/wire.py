@@ -1,4 +1,5 @@
-"""What the web page and the API send: a persona message and its media as JSON, a place in words.
+"""What the web page and the API send: a persona message and its media as JSON, a place in words,
+the memories a reply recalled.
 
 A media item comes from the export's local file when there is one that passes the checks
 (``/media/<n>``: Discord attachment links expire), else from its web URL. How it is shown follows
@@ -19,7 +20,8 @@ from urllib.parse import urlsplit
 
 from shizu.chat.media import MediaItem
 from shizu.frontends.web.inert import MediaFile, web_url
-from shizu.persona import OutMessage
+from shizu.memory import describe
+from shizu.persona import OutMessage, Reply
 
 IMAGE_SUFFIXES = (".gif", ".png", ".jpg", ".jpeg", ".webp", ".avif")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov")
@@ -61,3 +63,8 @@ def media_json(item: MediaItem, local: LocalFiles) -> dict[str, object]:
     else:
         src, show = None, "link"
     return {"kind": item.kind, "label": item.label, "url": url, "src": src, "show": show}
+
+
+def memories_json(reply: Reply) -> list[dict[str, object]]:
+    """What ``reply``'s prompt recalled, oldest first, each as :func:`shizu.memory.describe` writes it."""
+    return [describe(r.id, r.memory, reply.situation.persona) for r in reply.memories]

@@ -1,5 +1,7 @@
 // The one-on-one chat page: the conversation lives in the page; each reply streams in from
-// /api/chat, one message (one row) per line of the persona's burst.
+// /api/chat, one message (one row) per line of the persona's burst. With the Discord ids of a
+// channel given, the persona recalls that channel's memories; what it recalled is under the reply
+// (a closed <details>), always as text.
 "use strict";
 
 Shizu.run(async () => {
@@ -18,6 +20,8 @@ Shizu.run(async () => {
   $("speaker").value = Shizu.stored("speaker", info.speaker);
   $("place-kind").value = Shizu.stored("placeKind", "dm");
   $("channel").value = Shizu.stored("channel", "general");
+  $("memory-channel").value = Shizu.stored("memoryChannel", "");
+  $("memory-server").value = Shizu.stored("memoryServer", "");
   if (info.models.length > 1) {
     $("model-row").hidden = false;
     for (const id of info.models) $("model").append(el("option", {value: id}, id));
@@ -26,6 +30,19 @@ Shizu.run(async () => {
   function speaker() { return $("speaker").value.trim() || info.speaker; }
   function channel() { return $("channel").value.trim().replace(/^#/, "") || "general"; }
   function place() { return $("place-kind").value === "dm" ? "dm" : `#${channel()}`; }
+  function where() {  // the ids the memory recalls for, or null (no memory)
+    const channelId = $("memory-channel").value.trim();
+    if (!channelId) return null;
+    const dm = $("place-kind").value === "dm";
+    return {platform: "discord", kind: dm ? "dm" : "guild-text", channel_id: channelId, server_id: dm ? "" : $("memory-server").value.trim()};
+  }
+  function recalled(memories) {
+    const shown = memories.map(memory => el("div", {class: "memory"},
+      el("div", {class: "memory-head"}, `${new Date(memory.time).toLocaleString()} · ${memory.place}`),
+      ...memory.lines.map(line => el("div", {}, el("b", {}, `${line.speaker}: `), line.text))));
+    return el("details", {class: "memories"},
+      el("summary", {}, `Recalled ${memories.length} memor${memories.length === 1 ? "y" : "ies"}`), ...shown);
+  }
 
   function refresh() {
     const dm = $("place-kind").value === "dm";
@@ -42,7 +59,8 @@ Shizu.run(async () => {
       el("p", {}, dm ? `This is the beginning of your direct message history with ${persona}.`
                      : `This is the start of the #${channel()} channel. ${persona} is here.`));
   }
-  for (const [id, key] of [["speaker", "speaker"], ["place-kind", "placeKind"], ["channel", "channel"]]) {
+  const remembered = [["speaker", "speaker"], ["place-kind", "placeKind"], ["channel", "channel"], ["memory-channel", "memoryChannel"], ["memory-server", "memoryServer"]];
+  for (const [id, key] of remembered) {
     $(id).addEventListener("input", () => { Shizu.store(key, $(id).value); refresh(); });
   }
   $("reset").addEventListener("click", () => { history = []; list.clear(); $("text").focus(); });
@@ -76,16 +94,21 @@ Shizu.run(async () => {
     try {
       const body = {place: place(), history: history.slice(-HISTORY)};
       if (info.models.length > 1) body.model = $("model").value;
+      if (where()) body.where = where();
+      let last = null;
       const response = await Shizu.api("/api/chat", Shizu.post(body));
       await Shizu.events(response, (name, data) => {
         if (name === "message") {
           const time = new Date();
           const row = list.add({author: persona, text: data.body, media: data.media, time, persona: true});
           row.append(starButton(data.id));
+          last = row;
           history.push({speaker: persona, text: data.text, persona: true, time: time.toISOString()});
           scroll();
         } else if (name === "done" && data.messages === 0) {
           problem(`${persona} did not answer.`);
+        } else if (name === "done" && data.memories.length && last) {
+          last.querySelector(".content").append(recalled(data.memories));
         } else if (name === "error") {
           problem(data.error.message);
         }
