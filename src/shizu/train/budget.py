@@ -130,14 +130,20 @@ class Fit:
 
 
 def steps_seconds(budget: float, rate: float, *, tokens_per_step: float, val_tokens: int, eval_every: int) -> float:
-    """The part of ``budget`` the training steps may use: the rest is for the final validation (its
-    tokens at :data:`FORWARD_SPEEDUP` times the training rate), saving, and the validations every
-    ``eval_every`` steps on the way (each costs the same share of the steps' time)."""
-    validation = val_tokens / (FORWARD_SPEEDUP * rate)
-    left = budget - validation - SAVE_SECONDS
-    if eval_every > 0 and validation > 0:
-        left /= 1 + validation / (eval_every * tokens_per_step / rate)
-    return max(left, 0.1 * budget)
+    """The part of ``budget`` the training steps may use: the most steps whose time, plus the final
+    validation (its tokens at :data:`FORWARD_SPEEDUP` times the training rate), the validations every
+    ``eval_every`` steps before the last, and saving, fits the budget."""
+    step, validation = tokens_per_step / rate, val_tokens / (FORWARD_SPEEDUP * rate)
+
+    def cost(steps: int) -> float:
+        before_last = (steps - 1) // eval_every if eval_every > 0 and steps > 0 else 0
+        return steps * step + validation * (1 + before_last) + SAVE_SECONDS
+
+    low, high = 0, max(0, int((budget - validation - SAVE_SECONDS) / step))  # cost is monotonic in steps
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if cost(middle) <= budget else (low, middle - 1)
+    return low * step if low else 0.1 * budget  # nothing fits: still one short try
 
 
 def fit_budget(
