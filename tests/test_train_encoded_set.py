@@ -81,3 +81,12 @@ def test_the_key_changes_with_anything_the_encoding_depends_on() -> None:
         encoding_key("dataset-sha", "tokenizer-sha", "<|im_end|>", ["ab"]),
     ]
     assert len({base, *variants}) == 6
+
+
+def test_a_second_process_saving_the_same_cache_keeps_the_first(tmp_path: Path) -> None:
+    EncodedSet.from_encoded(EXAMPLES).save(tmp_path / "k")
+    (tmp_path / "k" / "marker").write_text("first", encoding="utf-8")
+    EncodedSet.from_encoded(EXAMPLES[:1]).save(tmp_path / "k")  # another rank, a moment later
+    assert (tmp_path / "k" / "marker").read_text(encoding="utf-8") == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]  # its own temporary folder is gone
+    assert list(EncodedSet.load(tmp_path / "k")) == EXAMPLES

@@ -16,6 +16,7 @@ token ids: it stays in the workspace, and deleting ``cache/`` is always safe.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from shizu.chat.template import IGNORE_INDEX, Encoded
 CACHE_VERSION = "1"  # bump when the encoding or the layout changes
 KEPT_CACHES = 4  # newest cached encodings kept (train and val of the last two datasets)
 _ARRAYS = ("ids", "supervised", "turn_ends", "rows")
+INCOMING = ".incoming-"  # <key>.incoming-<pid>: a cache being written
 # rows columns: token start, tokens kept, turn-end start, turn ends kept
 START, LENGTH, ENDS_START, ENDS_KEPT = range(4)
 
@@ -134,13 +136,20 @@ class EncodedSet(Sequence[Encoded]):
         return self._with_rows(rows[keep]), Cutoff(max_length, whole=len(rows) - shortened - dropped, shortened=shortened, dropped=dropped)
 
     def save(self, folder: Path) -> None:
-        """Write the arrays to ``folder`` at once (a temporary folder renamed into place)."""
-        incoming = folder.with_name(folder.name + ".incoming")
+        """Write the arrays to ``folder`` at once: a temporary folder of this process renamed into
+        place. When another process (a rank of a multi-process run) got there first, its copy (the
+        same arrays) stays and this one is dropped."""
+        incoming = folder.with_name(f"{folder.name}{INCOMING}{os.getpid()}")
         shutil.rmtree(incoming, ignore_errors=True)
         incoming.mkdir(parents=True)
         for name, values in zip(_ARRAYS, (self.ids, self.supervised_flags, self.turn_ends, self.rows), strict=True):
             np.save(incoming / f"{name}.npy", values)
-        incoming.rename(folder)
+        try:
+            incoming.rename(folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+            shutil.rmtree(incoming, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> EncodedSet:
@@ -178,7 +187,8 @@ def cached_encoding(cache_dir: Path, key: str, encode: Callable[[], EncodedSet])
         return EncodedSet.load(folder), True
     encoded = encode()
     encoded.save(folder)
-    for old in sorted((p for p in cache_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)[:-KEPT_CACHES]:
+    finished = [p for p in cache_dir.iterdir() if p.is_dir() and INCOMING not in p.name]  # not another process's half-written one
+    for old in sorted(finished, key=lambda p: p.stat().st_mtime)[:-KEPT_CACHES]:
         shutil.rmtree(old, ignore_errors=True)
     return EncodedSet.load(folder), False
 
