@@ -68,6 +68,14 @@ def pixel() -> bytes:
     return out.getvalue()
 
 
+def chat_ready(page: object) -> None:
+    """Wait until the chat page has set itself up (it fills its fields from /api/info and the
+    browser's storage then), so what a test types next is not overwritten."""
+    from playwright.sync_api import expect
+
+    expect(page).not_to_have_title("Shizu")  # type: ignore[arg-type]  (the page's script names the persona)
+
+
 @pytest.fixture()
 def page(browser: object) -> Iterator[object]:
     """A page that records console errors and warnings, page errors and dialogs; the test fails
@@ -123,6 +131,7 @@ def test_chat_streams_bubbles_with_media_and_stars_into_the_collection(tmp_path:
     site = make_site(tmp_path, backend, catalogue=catalogue)
     with live_server(site) as url:
         page.goto(url + "/")
+        chat_ready(page)
         page.fill("#speaker", "Sam")
         page.fill("#text", "hey mika, what are you up to?")
         page.press("#text", "Enter")
@@ -293,6 +302,7 @@ def test_script_payloads_in_every_field_stay_text(tmp_path: Path, page: object) 
         log.star("100", "7", XSS, NOW)
     with live_server(site) as url:
         page.goto(url + "/")  # type: ignore[attr-defined]
+        chat_ready(page)  # type: ignore[arg-type]
         page.fill("#speaker", XSS)  # type: ignore[attr-defined]
         page.select_option("#place-kind", "channel")  # type: ignore[attr-defined]
         page.fill("#channel", XSS)  # type: ignore[attr-defined]
@@ -374,6 +384,7 @@ def test_what_a_reply_recalled_is_shown_on_demand_as_text(tmp_path: Path, page: 
     site = memory_site(tmp_path / "ws", ScriptedBackend([["ok"]]), chat=chat)
     with live_server(site) as url:
         page.goto(url + "/")
+        chat_ready(page)
         page.fill("#memory-channel", "10")
         page.fill("#text", "that img onerror script trick")
         page.press("#text", "Enter")
