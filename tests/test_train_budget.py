@@ -9,7 +9,7 @@ import pytest
 
 from shizu.errors import TrainError
 from shizu.progress import Quiet
-from shizu.train.budget import FORWARD_SPEEDUP, RATES_FILE, SAVE_SECONDS, fit_budget, format_duration, order_for_budget, parse_duration
+from shizu.train.budget import FORWARD_SPEEDUP, RATES_FILE, SAVE_SECONDS, StopAtDeadline, fit_budget, format_duration, order_for_budget, parse_duration
 from shizu.train.recipe import TrainOptions, train
 from tiny_model import make_workspace, save_tiny_model
 
@@ -111,3 +111,45 @@ def test_a_run_that_reaches_its_budget_finishes_there(tmp_path: Path, tiny: Path
     assert result.finished and result.step == result.max_steps == 1
     meta = json.loads((result.path / "meta.json").read_text(encoding="utf-8"))
     assert meta["budget"]["max_steps"] == 1 and meta["metrics"]["steps"] == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_deadline_keeps_room_for_a_validation_slowed_like_the_steps() -> None:
+    from types import SimpleNamespace
+
+    clock = Clock()
+    # 100 s budget, the plan gave the steps 70 s; 3,000 validation tokens.
+    deadline = StopAtDeadline(100, 70, val_tokens=3000, clock=clock)
+    state = SimpleNamespace(num_input_tokens_seen=0, global_step=0)
+    deadline.on_train_begin(None, state, None)
+
+    def step(seconds: float, tokens: int) -> bool:
+        clock.now += seconds
+        state.global_step += 1
+        state.num_input_tokens_seen += tokens
+        return deadline.on_step_end(None, state, SimpleNamespace(should_training_stop=False)).should_training_stop
+
+    # At the planned 100 tok/s: a 2 s step, validation 10 s + 10 s saving; the plan's 70 s stop it.
+    assert [step(2, 200) for _ in range(34)] == [False] * 34
+    assert step(2, 200) and deadline.reached  # 70 s
+    # Three times slower: validation would take 30 s; another 6 s step after 60 s would overrun.
+    clock2 = Clock()
+    slow = StopAtDeadline(100, 70, val_tokens=3000, clock=clock2)
+    state2 = SimpleNamespace(num_input_tokens_seen=0, global_step=0)
+    slow.on_train_begin(None, state2, None)
+    stopped_at = None
+    for n in range(1, 40):
+        clock2.now += 6
+        state2.global_step += 1
+        state2.num_input_tokens_seen += 200
+        if slow.on_step_end(None, state2, SimpleNamespace(should_training_stop=False)).should_training_stop:
+            stopped_at = n * 6
+            break
+    assert stopped_at == 60  # then validation (30 s at 33 tok/s x 3) and saving (10 s) end the run at 100 s

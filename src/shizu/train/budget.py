@@ -189,18 +189,32 @@ def _halvings(n: int) -> list[int]:
 
 
 class StopAtDeadline(TrainerCallback):
-    """Stops after the step that passes the deadline; the run then finishes and saves as usual."""
+    """Stops the steps in time for the budget; the run then validates and saves as usual.
 
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
+    The plan gave the steps ``steps_seconds`` of the ``budget``; when the machine turns out slower
+    than measured (another program taking the CPU), validation slows down as much, so after every
+    step the time the final validation will take is re-estimated from the rate seen so far, and
+    the steps stop before the next one would leave too little of the budget for it.
+    """
+
+    def __init__(self, budget: float | None, steps_seconds: float | None = None, *, val_tokens: int = 0, clock: Any = time.perf_counter) -> None:
+        self.budget, self.steps_seconds, self.val_tokens, self.clock = budget, steps_seconds, val_tokens, clock
         self.start = 0.0
+        self.start_tokens = self.start_step = 0
         self.reached = False
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.start = self.start or time.perf_counter()  # a restart after running out of memory keeps the clock
+        if not self.start:  # a restart after running out of memory keeps the clock
+            self.start, self.start_tokens, self.start_step = self.clock(), state.num_input_tokens_seen, state.global_step
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-        if self.seconds is not None and time.perf_counter() - self.start >= self.seconds:
+        if self.budget is None:
+            return control
+        elapsed = self.clock() - self.start
+        steps = max(state.global_step - self.start_step, 1)
+        rate = (state.num_input_tokens_seen - self.start_tokens) / elapsed if elapsed > 0 else 0.0
+        finish = self.val_tokens / (FORWARD_SPEEDUP * rate) + SAVE_SECONDS if rate > 0 else SAVE_SECONDS
+        if elapsed >= (self.steps_seconds or self.budget) or elapsed + elapsed / steps + finish > self.budget:
             self.reached = True
             control.should_training_stop = True
         return control

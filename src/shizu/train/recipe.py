@@ -222,7 +222,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         "dataset_sha256": data.sha256, "base_sha256": base.sha256, "budget": fit.to_json(budget) if fit and budget else {},
     }
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
-    deadline = StopAtDeadline(fit.steps_seconds if fit else None)  # the rest of the budget: validation and saving
+    deadline = StopAtDeadline(budget, fit.steps_seconds if fit else None, val_tokens=data.val.tokens)  # the rest: validation and saving
     with interrupt.armed():  # from here on, Ctrl-C means "checkpoint after this step and stop"
         # Only the main process creates a new run's folder; the others write into it from their first
         # checkpoint on, which comes after the Trainer's first collective step (so after this).
