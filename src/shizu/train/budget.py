@@ -9,7 +9,7 @@
   ``shizu train`` and ``--dry-run`` print; the progress bar refines it from the tokens actually
   trained.
 * **A budget** (``--time 45m``, ``[train] time_budget``): the steps get the budget minus the time the
-  validations and saving will take (:func:`steps_seconds`); when the planned run does not fit in
+  validations and saving will take (:func:`budget_steps`); when the planned run does not fit in
   that, the number of steps is cut to what fits,
   and when that is less than one pass over the data, the examples to use are chosen by
   ``[train] budget_rule``: ``recent`` (the default: the most recent conversations first, the
@@ -129,21 +129,21 @@ class Fit:
         }
 
 
-def steps_seconds(budget: float, rate: float, *, tokens_per_step: float, val_tokens: int, eval_every: int) -> float:
-    """The part of ``budget`` the training steps may use: the most steps whose time, plus the final
-    validation (its tokens at :data:`FORWARD_SPEEDUP` times the training rate), the validations every
-    ``eval_every`` steps before the last, and saving, fits the budget."""
+def budget_steps(budget: float, rate: float, *, tokens_per_step: float, val_tokens: int, eval_every: int) -> int:
+    """The most training steps whose time, plus the final validation (its tokens at
+    :data:`FORWARD_SPEEDUP` times the training rate), the validations every ``eval_every`` steps
+    before the last, and saving, fits ``budget`` seconds at ``rate`` tokens/s."""
     step, validation = tokens_per_step / rate, val_tokens / (FORWARD_SPEEDUP * rate)
 
-    def cost(steps: int) -> float:
+    def fits(steps: int) -> bool:
         before_last = (steps - 1) // eval_every if eval_every > 0 and steps > 0 else 0
-        return steps * step + validation * (1 + before_last) + SAVE_SECONDS
+        return steps * step + validation * (1 + before_last) + SAVE_SECONDS <= budget * (1 + 1e-9)  # not lost to rounding
 
-    low, high = 0, max(0, int((budget - validation - SAVE_SECONDS) / step))  # cost is monotonic in steps
+    low, high = 0, max(0, int((budget - validation - SAVE_SECONDS) / step) + 1)  # fits() is monotonic in steps
     while low < high:
         middle = (low + high + 1) // 2
-        low, high = (middle, high) if cost(middle) <= budget else (low, middle - 1)
-    return low * step if low else 0.1 * budget  # nothing fits: still one short try
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
 
 
 def fit_budget(
@@ -151,13 +151,13 @@ def fit_budget(
     *, val_tokens: int = 0, eval_every: int = 0,
 ) -> Fit:
     """The steps (and examples) that fit ``budget`` seconds at ``rate`` tokens/s, validation and saving included."""
-    tokens_per_step = tokens_per_epoch * batch_size / max(examples, 1)
-    seconds = steps_seconds(budget, rate, tokens_per_step=tokens_per_step, val_tokens=val_tokens, eval_every=eval_every)
+    tokens_per_step = max(tokens_per_epoch * batch_size / max(examples, 1), 1)
+    affordable = budget_steps(budget, rate, tokens_per_step=tokens_per_step, val_tokens=val_tokens, eval_every=eval_every)
+    steps = min(max(1, affordable), planned_steps)
+    seconds = affordable * tokens_per_step / rate if affordable else 0.1 * budget  # the steps may use all of it; nothing fits: one short try
     kept = f"{format_duration(budget - seconds)} kept for validation and saving"
-    affordable = int(seconds * rate / max(tokens_per_step, 1))
     if affordable >= planned_steps:
         return Fit(planned_steps, None, rule, f"the planned run fits the budget ({kept})", seconds)
-    steps = max(1, affordable)
     used = min(examples, steps * batch_size)
     reason = f"{steps} of {planned_steps} planned steps fit {format_duration(budget)} at {rate:.0f} tok/s, {kept}"
     if used < examples:
