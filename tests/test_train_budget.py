@@ -121,35 +121,27 @@ class Clock:
         return self.now
 
 
-def test_the_deadline_keeps_room_for_a_validation_slowed_like_the_steps() -> None:
+def stopped_after(step_seconds: float) -> float:
+    """When a 100 s budget whose plan gave the steps 70 s (3,000 validation tokens) stops steps of
+    200 tokens that each take ``step_seconds``; the deadline must say it was reached."""
     from types import SimpleNamespace
 
     clock = Clock()
-    # 100 s budget, the plan gave the steps 70 s; 3,000 validation tokens.
     deadline = StopAtDeadline(100, 70, val_tokens=3000, clock=clock)
     state = SimpleNamespace(num_input_tokens_seen=0, global_step=0)
     deadline.on_train_begin(None, state, None)
-
-    def step(seconds: float, tokens: int) -> bool:
-        clock.now += seconds
+    while True:
+        clock.now += step_seconds
         state.global_step += 1
-        state.num_input_tokens_seen += tokens
-        return deadline.on_step_end(None, state, SimpleNamespace(should_training_stop=False)).should_training_stop
+        state.num_input_tokens_seen += 200
+        if deadline.on_step_end(None, state, SimpleNamespace(should_training_stop=False)).should_training_stop:
+            assert deadline.reached
+            return clock.now - 100.0
 
+
+def test_the_deadline_keeps_room_for_a_validation_slowed_like_the_steps() -> None:
     # At the planned 100 tok/s: a 2 s step, validation 10 s + 10 s saving; the plan's 70 s stop it.
-    assert [step(2, 200) for _ in range(34)] == [False] * 34
-    assert step(2, 200) and deadline.reached  # 70 s
-    # Three times slower: validation would take 30 s; another 6 s step after 60 s would overrun.
-    clock2 = Clock()
-    slow = StopAtDeadline(100, 70, val_tokens=3000, clock=clock2)
-    state2 = SimpleNamespace(num_input_tokens_seen=0, global_step=0)
-    slow.on_train_begin(None, state2, None)
-    stopped_at = None
-    for n in range(1, 40):
-        clock2.now += 6
-        state2.global_step += 1
-        state2.num_input_tokens_seen += 200
-        if slow.on_step_end(None, state2, SimpleNamespace(should_training_stop=False)).should_training_stop:
-            stopped_at = n * 6
-            break
-    assert stopped_at == 60  # then validation (30 s at 33 tok/s x 3) and saving (10 s) end the run at 100 s
+    assert stopped_after(2) == 70
+    # Three times slower: validation would take 30 s; another 6 s step after 60 s would overrun,
+    # and validation (30 s at 33 tok/s x 3) and saving (10 s) end the run at 100 s.
+    assert stopped_after(6) == 60
