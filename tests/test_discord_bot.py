@@ -502,3 +502,117 @@ def test_the_bots_own_replies_are_not_remembered_by_default_and_a_broken_memory_
 
     play(tmp_path, scenario, reply=secret_reply, config=config, fake=fake, world=world, memory=memory)
     assert len(said) == 1 and said[0].startswith("memory: could not recall (ProgrammingError: ")
+
+
+# -- feedback (docs/feedback.md) -------------------------------------------------------------
+
+THUMBS_UP, THUMBS_DOWN, HEART, RETAKE = "\N{THUMBS UP SIGN}", "\N{THUMBS DOWN SIGN}", "\N{HEAVY BLACK HEART}", "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
+
+
+def verdicts(bot: DiscordBot) -> list[tuple[str, str, str, str, str, int]]:
+    """(source, giver name, verdict, emoji, reply judged, exchange id) of every stored feedback, oldest first."""
+    return [(i.source, i.giver_name, i.verdict, i.emoji, "\n".join(i.exchange.texts), i.exchange.id or 0) for i in bot.feedback.items()]
+
+
+def test_reactions_on_a_reply_are_feedback_once_per_person_and_verdict(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    world = World(fake)
+    olly = fake.add_user("Olly")  # opted out: nothing of theirs is ever stored
+
+    async def scenario(fake: FakeDiscord, bot: DiscordBot, w: World) -> None:
+        question = await fake.say(w.general, w.alice, f"{w.mention} best pizza?", mentions=[fake.bot])
+        await fake.wait_until(lambda: bot.answered == 1)
+        first, second = (m["id"] for m in fake.history[w.general][1:3])
+        await fake.react(w.general, question["id"], w.bob, emoji=THUMBS_UP)  # not a bot message
+        await fake.react(w.general, first, w.bob, emoji=THUMBS_UP)
+        await fake.react(w.general, second, w.bob)  # a star: the same verdict again, but into the collection
+        await fake.react(w.general, first, w.alice, emoji=HEART + "\N{VARIATION SELECTOR-16}")
+        await fake.react(w.general, second, w.alice, emoji=THUMBS_DOWN + "\N{EMOJI MODIFIER FITZPATRICK TYPE-4}")
+        await fake.react(w.general, first, w.alice, emoji="\N{CROSS MARK}")  # down again: stored once
+        await fake.react(w.general, first, w.bob, emoji="\N{PARTY POPPER}")  # says nothing
+        await fake.react(w.general, first, w.other_bot, emoji=THUMBS_UP)
+        await fake.react(w.general, first, olly, emoji=THUMBS_UP)
+        await fake.react(w.general, first, w.bob, emoji=RETAKE)  # Bob is no owner: no other take
+        await fake.say(w.dm, w.alice, "sync")  # answered after every reaction above was handled
+        await fake.wait_until(lambda: len(fake.posts(w.dm)) == 1)
+        await fake.settle()
+        assert verdicts(bot) == [
+            ("discord-reaction", "Bob", "up", THUMBS_UP, "pineapple\nfight me", 1),
+            ("discord-reaction", "Alice", "up", HEART, "pineapple\nfight me", 1),
+            ("discord-reaction", "Alice", "down", THUMBS_DOWN, "pineapple\nfight me", 1),
+        ]
+        assert [i.giver for i in bot.feedback.items()] == [w.bob["id"], w.alice["id"], w.alice["id"]]
+        [starred] = bot.exchanges.collection()
+        assert starred.by_name == "Bob" and len(fake.posts(w.general)) == 2
+        context = bot.feedback.items()[0].exchange.context
+        assert context is not None
+        assert [(m.speaker, m.text, m.is_persona) for m in context.messages] == [("Alice", "@Mika best pizza?", False)]
+        assert (context.place.kind, context.place.channel, context.place.server, context.participants) == (
+            "guild-text", "general", "Cozy", ("Alice",))
+
+    config = bot_config(tables={"privacy": {"opt_out": [olly["id"]]}})
+    play(tmp_path, scenario, reply=lambda prompt: "pineapple\nfight me", config=config, fake=fake, world=world)
+
+
+def test_an_owner_gets_another_take_and_the_discarded_reply_is_rejected(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    world = World(fake)
+    answers = iter(["pineapple", "margherita, obviously", "napoli style", "ok"])
+
+    async def scenario(fake: FakeDiscord, bot: DiscordBot, w: World) -> None:
+        question = await fake.say(w.general, w.alice, f"{w.mention} best pizza?", mentions=[fake.bot])
+        await fake.wait_until(lambda: bot.answered == 1)
+        await fake.say(w.general, w.bob, "lol")
+        await fake.react(w.general, fake.history[w.general][1]["id"], fake.owner, emoji=RETAKE)
+        await fake.wait_until(lambda: bot.answered == 2)
+        retake = fake.posts(w.general)[-1]
+        assert retake.json["content"] == "margherita, obviously"
+        assert str(retake.json["message_reference"]["message_id"]) == question["id"]  # answers the same message
+        await fake.say(w.general, w.me, "!shizu again")  # the person themselves ([persona] me) may too
+        await fake.wait_until(lambda: bot.answered == 3)
+        await fake.say(w.random, fake.owner, "!shizu again")
+        await fake.wait_until(lambda: len(fake.posts(w.random)) == 1)
+        assert contents(fake, w.random) == ["I have not answered in this channel yet: nothing to take again."]
+        first, again, third = prompts(bot)
+        assert first.split("<|im_end|>", 1)[1] == again.split("<|im_end|>", 1)[1] == third.split("<|im_end|>", 1)[1]
+        assert first.endswith("<|im_start|>user\nAlice: @Mika best pizza?<|im_end|>\n<|im_start|>assistant\n")
+        items = bot.feedback.items()
+        assert [(i.source, i.giver, i.giver_name, i.verdict, i.emoji) for i in items] == [
+            ("reroll", fake.owner["id"], "Owner", "rejected", ""), ("reroll", w.me["id"], "mikachan", "rejected", ""),
+        ]
+        assert [(i.exchange.texts, i.retake.texts if i.retake else None) for i in items] == [
+            (("pineapple",), ("margherita, obviously",)), (("margherita, obviously",), ("napoli style",)),
+        ]
+
+    config = bot_config(tables={"persona": {"me": [world.me["id"]]}})
+    play(tmp_path, scenario, reply=lambda prompt: next(answers), config=config, fake=fake, world=world)
+
+
+def test_another_take_that_fails_only_warns_and_rejects_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="shizu.discord")
+    calls = iter(["pineapple", RuntimeError("the model fell over"), "ok"])
+
+    def reply(prompt: str) -> str:
+        answer = next(calls)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def scenario(fake: FakeDiscord, bot: DiscordBot, w: World) -> None:
+        question = await fake.say(w.general, w.alice, f"{w.mention} best pizza?", mentions=[fake.bot])
+        await fake.wait_until(lambda: bot.answered == 1)
+        await fake.react(w.general, fake.history[w.general][1]["id"], fake.owner, emoji=RETAKE)
+        await fake.wait_until(lambda: len(fake.posts(w.general)) == 2)
+        warning = fake.posts(w.general)[-1]
+        assert warning.json["content"] == WARNING
+        assert str(warning.json["message_reference"]["message_id"]) == question["id"]
+        fake.history[w.general].remove(question)  # the message answered is deleted: no other take of it
+        await fake.say(w.general, fake.owner, "!shizu again")
+        await fake.wait_until(lambda: len(fake.posts(w.general)) == 3)
+        assert contents(fake, w.general)[-1] == "No other take: the message it answered is gone."
+        await fake.say(w.dm, w.alice, "still there?")
+        await fake.wait_until(lambda: bot.answered == 2)
+        assert (bot.errors, bot.feedback.items()) == (1, [])
+
+    play(tmp_path, scenario, reply=reply)
+    assert "cannot take exchange 1 again: 404 Not Found (error code: 10008): Unknown Message" in caplog.text

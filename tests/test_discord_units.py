@@ -18,7 +18,7 @@ from shizu.frontends.discord.commands import Status, format_status, parse_comman
 from shizu.frontends.discord.context import is_command
 from shizu.frontends.discord.launch import token_from_env
 from shizu.frontends.discord.outgoing import MAX_FILES, pause_before, prepare, resolve_emoji, split_message
-from shizu.frontends.discord.queue import Request, RequestQueue
+from shizu.frontends.discord.queue import Request, RequestQueue, Retake
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
 from shizu.persona.postprocess import OutMessage
 
@@ -128,6 +128,21 @@ def test_a_full_queue_drops_the_oldest_server_request_and_keeps_dms() -> None:
     assert queue.clear() == 3 and len(queue) == 0
 
 
+def test_another_take_waits_in_a_slot_of_its_own_one_per_exchange() -> None:
+    queue = RequestQueue(capacity=4)
+    queue.put(request("a", trigger="question"))
+    again = Request(channel_id="a", is_dm=False, reason="again", trigger="old question", retake=Retake(7, ("1", "Owner")))
+    assert queue.put(again) is None
+    assert queue.put(request("a", trigger="newer question")) is None  # merged with the channel's request, not the take
+    assert queue.put(Request(channel_id="a", is_dm=False, reason="again", trigger="old question", retake=Retake(7, ("1", "Owner")))) is None
+    assert len(queue) == 2
+
+    async def drain() -> list[tuple[object, Retake | None]]:
+        return [((r := await queue.get()).trigger, r.retake) for _ in range(2)]
+
+    assert asyncio.run(drain()) == [("newer question", None), ("old question", Retake(7, ("1", "Owner")))]
+
+
 # -- outgoing ----------------------------------------------------------------------------
 
 
@@ -196,6 +211,7 @@ def test_owner_commands_are_parsed_strictly() -> None:
     assert parse_command("  !SHIZU   Status now", "!shizu") == "status"
     assert parse_command("!shizu", "!shizu") == "help"
     assert parse_command("!shizu dance", "!shizu") == "help"
+    assert parse_command("!shizu again", "!shizu") == "again"
     assert parse_command("!shizuuu pause", "!shizu") is None
     assert parse_command("hey !shizu pause", "!shizu") is None
 

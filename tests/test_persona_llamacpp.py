@@ -134,6 +134,22 @@ def test_stream_stops_after_max_new_tokens_or_a_stop_token(tiny) -> None:
 
 
 @needs_llama_cpp
+def test_a_seeded_backend_samples_the_same_reply_again(tiny) -> None:
+    """``shizu eval`` seeds each reply: a rerun samples the same ones (an unseeded llama.cpp draws a fresh seed each time)."""
+    _, weights, _ = tiny
+    backend = LlamaCppBackend(weights)
+    persona = _persona(backend, temperature=1.5, top_p=1.0)
+
+    def sampled(seed: int) -> list[str]:
+        backend.seed = seed
+        return _replies(persona)
+
+    first = sampled(7)
+    assert sampled(7) == first
+    assert sampled(8) != first
+
+
+@needs_llama_cpp
 def test_workspace_setting_selects_llama_cpp(tiny) -> None:
     ws, _, _ = tiny
     text = ws.config_path.read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 from dataset_helpers import DAY, T0, story_workspace
 from persona_helpers import ScriptedBackend
-from shizu.chat.layout import Place
+from shizu.chat.layout import Place, without_memories
 from shizu.chat.template import encode_for_training, render, render_prompt
 from shizu.dataset.pipeline import build_dataset
 from shizu.memory import Where
@@ -146,3 +146,22 @@ def test_a_profile_changed_since_the_build_is_said(tmp_path: Path) -> None:
     )
     ws.profile_path.write_text(PROFILE_TEMPLATE + "<!-- only a comment more -->", encoding="utf-8")
     assert profile_warning(ws, ws.profile()) is None
+
+
+def test_a_rows_memories_are_shown_again_as_its_build_recalled_them(tmp_path: Path) -> None:
+    """``shizu eval`` replays a held-out row with the memories its build recalled; without a memory, the row's prompt has none."""
+    ws = story_workspace(tmp_path / "ws")
+    build_dataset(ws)
+    example = row(ws, "10:1014:0")
+    when = datetime.fromisoformat(example["timestamp"])
+    history, place = [LiveMessage("Alice", "remind me the locker code", at(3 * DAY))], Place(kind="dm", channel="alice")
+    mika = persona(ws)
+    shown = mika.prompt(history, place, now=when, memories=example["memories"])  # no `where`: nothing is searched
+    assert shown.text == render_prompt(mika.backend.tokenizer, example["messages"][:2])
+    assert [r.memory.key for r in shown.memories] == ["1001"]
+    assert mika.prompt(history, place, now=when, memories=["no such key"]).memories == ()
+    forgetful = Persona("Mika", ScriptedBackend(["ok"]), build=ws.config.build, profile=ws.profile())
+    system = {"role": "system", "content": without_memories(example["messages"][0]["content"], "Mika")}
+    assert forgetful.prompt(history, place, now=when, memories=example["memories"]).text == render_prompt(
+        mika.backend.tokenizer, [system, example["messages"][1]]
+    )

@@ -31,6 +31,7 @@ from shizu.collection import Exchange, ExchangeLog, SentMessage
 from shizu.collection.gallery import render_gallery
 from shizu.frontends.web.blind import BlindTest
 from shizu.persona.media import MediaCatalogue
+from shizu.store.feedback import FeedbackTable
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -398,3 +399,45 @@ def test_what_a_reply_recalled_is_shown_on_demand_as_text(tmp_path: Path, page: 
     assert "Alice: <img src=x onerror=alert(1)> img onerror trick" in shown
     assert "Mika: <script>alert(2)</script> script trick" in shown
     assert tags == 0
+
+
+def test_a_thumb_and_another_take_are_stored_as_feedback(tmp_path: Path, page: object) -> None:
+    backend = ScriptedBackend([["pineapple\nfight me<|im_end|>"], ["margherita obviously<|im_end|>"], ["ok<|im_end|>"]])
+    site = make_site(tmp_path, backend)
+    with live_server(site) as url:
+        page.goto(url + "/")  # type: ignore[attr-defined]
+        chat_ready(page)  # type: ignore[arg-type]
+        page.fill("#speaker", "Sam")  # type: ignore[attr-defined]
+        page.fill("#text", "best pizza?")  # type: ignore[attr-defined]
+        page.press("#text", "Enter")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 2")  # type: ignore[attr-defined]
+        first = page.locator(".msg.persona").first  # type: ignore[attr-defined]
+        first.hover()
+        first.locator(".thumb.up").click()
+        page.wait_for_selector(".thumb.up.on")  # type: ignore[attr-defined]
+        retakes = page.locator(".retake").count()  # type: ignore[attr-defined]
+        page.locator(".msg.persona").nth(1).hover()  # type: ignore[attr-defined]
+        shot(page, "chat-feedback")  # type: ignore[arg-type]
+        page.locator(".msg.persona").nth(1).locator(".retake").click()  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 3")  # type: ignore[attr-defined]
+        page.wait_for_selector("#typing:empty")  # type: ignore[attr-defined]
+        discarded = page.locator(".msg.discarded .text").all_inner_texts()  # type: ignore[attr-defined]
+        kept = page.locator(".msg.persona:not(.discarded) .text").all_inner_texts()  # type: ignore[attr-defined]
+        page.fill("#text", "fair")  # type: ignore[attr-defined]
+        page.press("#text", "Enter")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelectorAll('.msg.persona').length === 4")  # type: ignore[attr-defined]
+        shot(page, "chat-another-take")  # type: ignore[arg-type]
+    with site.ws.open_store() as store:
+        items = FeedbackTable(store).items()
+    assert retakes == 1  # on the latest reply only
+    assert (discarded, kept) == (["pineapple", "fight me"], ["margherita obviously"])
+    assert [(i.source, i.giver_name, i.verdict, i.exchange.texts, i.retake.texts if i.retake else None) for i in items] == [
+        ("web", "Sam", "up", ("pineapple", "fight me"), None),
+        ("reroll", "Sam", "rejected", ("pineapple", "fight me"), ("margherita obviously",)),
+    ]
+    assert items[0].giver == items[1].giver and items[0].giver.startswith("web:")
+    assert backend.prompts[0].split("<|im_end|>", 1)[1] == backend.prompts[1].split("<|im_end|>", 1)[1]  # the same conversation again
+    assert backend.prompts[2].endswith(
+        "Sam: best pizza?<|im_end|>\n<|im_start|>assistant\nmargherita obviously<|im_end|>\n<|im_start|>user\nSam: fair<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )

@@ -16,6 +16,7 @@ from shizu.chat.media import MediaItem
 from shizu.chat.template import render_prompt
 from shizu.collection import ExchangeLog
 from shizu.persona.media import MediaCatalogue
+from shizu.store.feedback import FeedbackTable
 
 CAT = "https://tenor.com/view/cat-vibing-gif-18376235"
 PIC = "https://cdn.example.org/pics/sunset.png"
@@ -148,3 +149,52 @@ def test_pages_and_their_assets_are_served(tmp_path: Path, page: str) -> None:
     assert '<script src="/static/common.js"></script>' in html.text
     assert "<script>" not in html.text and "<style" not in html.text and "style=" not in html.text  # nothing inline (CSP)
     assert css.status_code == 200 and script.status_code == 200
+
+
+VOTER = "voter-0001"
+
+
+def test_thumbs_and_another_take_are_feedback_on_the_exchange(tmp_path: Path) -> None:
+    backend = ScriptedBackend([["pineapple\nfight me"], ["margherita obviously"]])
+    site = make_site(tmp_path, backend)
+    history = [{"speaker": "Sam", "text": "best pizza?", "time": NOW.isoformat()}]
+    with web_client(site) as http:
+        first, second = (data["id"] for name, data in events(http.post("/api/chat", json={"history": history}).text) if name == "message")
+        thumbs = [
+            http.post("/api/feedback", json={"message_id": first, "verdict": "up", "voter": VOTER, "by": "Sam"}).json(),
+            http.post("/api/feedback", json={"message_id": second, "verdict": "up", "voter": VOTER, "by": "Sam"}).json(),  # same exchange
+            http.post("/api/feedback", json={"message_id": first, "verdict": "down", "voter": VOTER, "by": "Sam"}).json(),
+            http.post("/api/feedback", json={"message_id": first, "verdict": "up", "voter": "voter-0002", "by": "Alex"}).json(),
+        ]
+        unknown = http.post("/api/feedback", json={"message_id": "web-nope-0", "verdict": "up", "voter": VOTER, "by": "Sam"})
+        meh = http.post("/api/feedback", json={"message_id": first, "verdict": "rejected", "voter": VOTER, "by": "Sam"})
+        no_voter = http.post("/api/feedback", json={"message_id": first, "verdict": "up", "voter": "x", "by": "Sam"})
+        retake = {"message_id": first, "voter": VOTER, "by": "Sam"}
+        lost = http.post("/api/chat", json={"history": history, "retake": {**retake, "message_id": "web-nope-0"}})
+        again = events(http.post("/api/chat", json={"history": history, "retake": retake}).text)
+    assert thumbs == [{"stored": True}, {"stored": False}, {"stored": True}, {"stored": True}]
+    assert (unknown.status_code, unknown.json()["error"]["message"]) == (404, "No persona message 'web-nope-0' in the exchange log")
+    assert (lost.status_code, lost.json()["error"]["param"]) == (404, "retake.message_id")
+    assert (meh.status_code, no_voter.status_code) == (400, 400)
+    assert [data["text"] for name, data in again if name == "message"] == ["margherita obviously"]
+    assert len(backend.prompts) == 2 and backend.prompts[0] == backend.prompts[1]  # the same context, asked again
+    with site.ws.open_store() as store:
+        items = FeedbackTable(store).items()
+    assert [(i.source, i.giver, i.giver_name, i.verdict, i.exchange.texts, i.retake.texts if i.retake else None) for i in items] == [
+        ("web", f"web:{VOTER}", "Sam", "up", ("pineapple", "fight me"), None),
+        ("web", f"web:{VOTER}", "Sam", "down", ("pineapple", "fight me"), None),
+        ("web", "web:voter-0002", "Alex", "up", ("pineapple", "fight me"), None),
+        ("reroll", f"web:{VOTER}", "Sam", "rejected", ("pineapple", "fight me"), ("margherita obviously",)),
+    ]
+    context = items[0].exchange.context
+    assert context is not None and (context.place, context.time, context.participants) == (Place(kind="dm"), NOW, ("Sam",))
+    assert [(m.speaker, m.text, m.time, m.is_persona) for m in context.messages] == [("Sam", "best pizza?", NOW, False)]
+
+
+def test_feedback_needs_the_key_and_a_json_body(tmp_path: Path) -> None:
+    site = make_site(tmp_path, ScriptedBackend([["x"]]), key="k")
+    body = {"message_id": "web-x-0", "verdict": "up", "voter": VOTER, "by": "Sam"}
+    with web_client(site) as http:
+        locked = http.post("/api/feedback", json=body)
+        as_text = http.post("/api/feedback", content=json.dumps(body).encode(), headers={"Content-Type": "text/plain", "Authorization": "Bearer k"})
+    assert (locked.status_code, as_text.status_code) == (401, 400)

@@ -210,7 +210,7 @@ ROUTES = _routes()
 def test_the_route_list_is_complete() -> None:
     assert {path for _, path in ROUTES} >= {
         "/", "/collection", "/blind", "/static/common.js", "/collection.css", "/media/0", "/api/info", "/api/chat",
-        "/api/star", "/api/collection", "/api/blind", "/api/blind/0", "/api/session", "/api/login", "/v1/models",
+        "/api/star", "/api/feedback", "/api/collection", "/api/blind", "/api/blind/0", "/api/session", "/api/login", "/v1/models",
         "/v1/models/0", "/v1/chat/completions",
     }
 

@@ -77,3 +77,7 @@ class ServeError(ShizuError):
 
 class DiscordError(ShizuError):
     """The bot cannot start: no token, a token Discord rejects, the Message Content intent off."""
+
+
+class FeedbackError(ShizuError):
+    """Feedback a command names is not there (an unknown id), or there is no store to hold any."""

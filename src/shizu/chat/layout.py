@@ -152,6 +152,17 @@ def memory_room(persona: str, max_tokens: int) -> int:
     return len(_SECTION_BREAK) + len(_memories_heading(clean_name(persona))) + 1 + max_tokens * CHARS_PER_TOKEN
 
 
+def without_memories(system: str, persona: str) -> str:
+    """A :func:`system_prompt` of ``persona`` with its memories (always the last section) left out."""
+    return system.partition(f"{_SECTION_BREAK}{_memories_heading(clean_name(persona))}\n")[0]
+
+
+def forgetting(messages: Sequence[dict[str, str]], persona: str) -> list[dict[str, str]]:
+    """``messages`` (a :func:`render`) with no memories in the system prompt: what a persona
+    without memory (or a run trained with ``shizu train --no-memory``) is shown."""
+    return [{"role": "system", "content": without_memories(messages[0]["content"], persona)}, *messages[1:]]
+
+
 _SECTION_BREAK = "\n\n"
 
 

@@ -3,7 +3,7 @@
 Library code raises :class:`shizu.errors.ShizuError`; only here is it turned into a message and an
 exit code. Library code reports progress through :class:`shizu.progress.Reporter`, which
 :mod:`.progress` presents; the views (``ingest_view``, ``stats_view``, ``build_view``,
-``eval_view``, ``memory_view``) show each command's results, on the consoles of :mod:`.console`. Heavy imports stay
+``eval_view``, ``memory_view``, ``feedback_view``) show each command's results, on the consoles of :mod:`.console`. Heavy imports stay
 inside the commands so ``shizu --help`` is instant.
 """
 
@@ -145,8 +145,20 @@ def train(
     time_budget: Annotated[
         Optional[str], typer.Option("--time", metavar="DURATION", help="Fit the run into this wall-clock time (45m, 1h30m): fewer steps, the most recent examples first.")
     ] = None,
+    no_memory: Annotated[
+        bool, typer.Option("--no-memory", help="Leave the recalled memories out of every example (the run then answers without memory; docs/memory.md).")
+    ] = False,
+    preference: Annotated[
+        bool, typer.Option("--preference", help="A preference stage (DPO) on top of a finished run: its replies to training contexts lose to your real ones (docs/training.md).")
+    ] = False,
+    parent: Annotated[
+        Optional[str], typer.Option("--parent", metavar="RUN", help="With --preference: the finished run to continue (default: the latest supervised run).")
+    ] = None,
+    rounds: Annotated[Optional[int], typer.Option("--rounds", min=1, help="With --preference: self-play rounds, each continuing the run the last one wrote (default 1).")] = None,
+    pairs: Annotated[Optional[int], typer.Option("--pairs", min=1, help="With --preference: training contexts answered per round, evenly spread (default 200).")] = None,
+    beta: Annotated[Optional[float], typer.Option("--beta", help="With --preference: DPO's beta (default 0.1; higher stays closer to the parent run).")] = None,
 ) -> None:
-    """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume)."""
+    """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume); --preference: a DPO stage on top of a run."""
     require("shizu train", "train")
     from rich.markup import escape
 
@@ -158,12 +170,28 @@ def train(
     ws.config
     if int(os.environ.get("RANK", "0")) != 0:  # a process of `accelerate launch` other than the main one: errors only
         console.quiet = True
-    options = TrainOptions(
-        base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume, dry_run=dry_run,
-        time_budget=time_budget,
+    if resume and not preference:
+        from shizu.train.dpo import resumes_preference
+
+        preference = resumes_preference(ws, name)
+    _check_stage_flags(
+        preference, supervised={"--base": base, "--rank": rank, "--time": time_budget, "--dry-run": dry_run, "--no-memory": no_memory},
+        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta},
     )
     with RichReporter(console) as reporter:
-        result = run_training(ws, options, reporter)
+        if preference:
+            from shizu.preference.stage import PreferenceOptions, train_preference
+
+            stage = PreferenceOptions(
+                parent=parent, rounds=rounds, contexts=pairs, beta=beta, learning_rate=lr, steps=steps, epochs=epochs, qlora=qlora, name=name, resume=resume,
+            )
+            result = train_preference(ws, stage, reporter)
+        else:
+            options = TrainOptions(
+                base=base, steps=steps, epochs=epochs, learning_rate=lr, rank=rank, qlora=qlora, name=name, resume=resume, dry_run=dry_run,
+                time_budget=time_budget, memory=not no_memory,
+            )
+            result = run_training(ws, options, reporter)
     if dry_run:
         return
     if not result.finished:
@@ -173,6 +201,25 @@ def train(
         )
         raise typer.Exit(130)
     console.print(f"[green]Done:[/] step {result.step}/{result.max_steps}, adapter, meta.json and loss.png in [bold]{escape(str(result.path))}[/]")
+    if preference:
+        from shizu.runs import read_meta
+
+        parent_run = read_meta(result.path)["parent"]["name"]
+        console.print(f"Compare it with its parent: [bold]shizu eval --run {escape(parent_run)} --run {escape(result.name)}[/]")
+
+
+def _check_stage_flags(preference: bool, *, supervised: dict[str, object], stage: dict[str, object]) -> None:
+    """Flags of one kind of run given to the other: a clear error before anything loads."""
+    from shizu.errors import TrainError
+
+    wrong = [flag for flag, value in (supervised if preference else stage).items() if value not in (None, False)]
+    if wrong and preference:
+        raise TrainError(
+            f"--preference cannot take {', '.join(wrong)}",
+            hint="The preference stage continues its parent run (same base, adapter, cutoff and memory): drop those flags.",
+        )
+    if wrong:
+        raise TrainError(f"{', '.join(wrong)} only go with --preference", hint="Add --preference, or drop those flags.")
 
 
 @app.command()
@@ -439,6 +486,77 @@ def memory_forget(
     console.print(f"Forgot {forgotten} memor{'y' if forgotten == 1 else 'ies'}.")
 
 
+feedback_app = typer.Typer(help="Feedback on the persona's replies: list, export and delete it (docs/feedback.md).", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only from this source: discord-reaction, web or reroll.")]
+GiverOpt = Annotated[Optional[str], typer.Option("--giver", help="Only what this person gave: a Discord user id, or web: and a page's voter id.")]
+
+
+@feedback_app.command("list")
+def feedback_list(workspace: WorkspaceOpt = None, source: SourceOpt = None, giver: GiverOpt = None, json: JsonOpt = False) -> None:
+    """List the feedback, oldest first: who judged which reply, and how."""
+    from zoneinfo import ZoneInfo
+
+    from shizu.cli.feedback_view import item_json, open_feedback, print_feedback, source_of
+
+    ws = Workspace.find(workspace)
+    with open_feedback(ws) as table:
+        items = table.items(source=source_of(source), giver=giver)
+    if json:
+        print_json([item_json(item) for item in items])
+    else:
+        print_feedback(console, items, ZoneInfo(ws.config.build.timezone))
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Argument(help="The JSON Lines file to write (default: standard output).")] = None,
+    workspace: WorkspaceOpt = None,
+    source: SourceOpt = None,
+    giver: GiverOpt = None,
+) -> None:
+    """Write the feedback as JSON Lines, each with the conversation answered and the reply judged."""
+    from rich.markup import escape
+
+    from shizu.cli.feedback_view import export_lines, open_feedback, source_of
+
+    ws = Workspace.find(workspace)
+    with open_feedback(ws) as table:
+        items = table.items(source=source_of(source), giver=giver)
+    if out is None:
+        sys.stdout.write(export_lines(items))
+        return
+    out.write_text(export_lines(items), encoding="utf-8")
+    console.print(f"Wrote {len(items)} feedback item{'' if len(items) == 1 else 's'} to [bold]{escape(str(out))}[/]")
+
+
+@feedback_app.command("forget")
+def feedback_forget(
+    workspace: WorkspaceOpt = None,
+    ids: Annotated[Optional[list[int]], typer.Option("--id", help="A feedback item's id (repeatable), as `shizu feedback list` shows.")] = None,
+    giver: GiverOpt = None,
+    everything: Annotated[bool, typer.Option("--all", help="All feedback.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete feedback for good: by --id, everything one --giver gave, or --all."""
+    from shizu.cli.feedback_view import open_feedback, require_known
+
+    if sum((bool(ids), giver is not None, everything)) != 1:
+        raise typer.BadParameter("choose one of --id, --giver or --all", param_hint="--id/--giver/--all")
+    ws = Workspace.find(workspace)
+    with open_feedback(ws) as table:
+        if ids:
+            require_known(table, ids)
+        count = len(set(ids)) if ids else table.count(giver)
+        if not count:
+            console.print("No feedback matches: nothing to forget.")
+            return
+        if not yes and not typer.confirm(f"Forget {count} feedback item{'' if count == 1 else 's'} for good?"):
+            raise typer.Exit(1)
+        forgotten = table.forget(ids) if ids else table.forget_giver(giver) if giver is not None else table.forget_all()
+    console.print(f"Forgot {forgotten} feedback item{'' if forgotten == 1 else 's'}.")
+
+
 @app.command(name="eval")
 def eval_command(
     workspace: WorkspaceOpt = None,
@@ -456,6 +574,10 @@ def eval_command(
     ] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.json / report.html (default: reports/eval/).")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html with distribution plots and example exchanges.")] = False,
+    facts: Annotated[
+        Optional[Path], typer.Option("--facts", help="A facts file for fact recall (the facts.json `shizu sample` writes); default: answers the person repeated.")
+    ] = None,
+    no_memory: Annotated[bool, typer.Option("--no-memory", help="Show no system the memories (to compare with the memory on; docs/memory.md).")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Compare the persona's real held-out replies with the base model's and each run's, side by side."""
@@ -469,7 +591,8 @@ def eval_command(
     ws.config
     if backend not in ("auto", "transformers", "llama.cpp"):
         raise typer.BadParameter("choose auto, transformers or llama.cpp", param_hint="--backend")
-    options = EvalOptions(runs=tuple(run or ()), base=base, servers=tuple(server or ()), limit=limit, seed=seed, backend=backend)
+    options = EvalOptions(runs=tuple(run or ()), base=base, servers=tuple(server or ()), limit=limit, seed=seed, backend=backend, facts=facts, memory=not no_memory,
+    )
     shown = err_console if json else console
     report, folder = run_eval(ws, options, shown, out_dir=out, html=html)
     if json:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import msgspec
 
+from shizu.chat.layout import forgetting
 from shizu.errors import TrainError
 
 ROLES = ("system", "user", "assistant")
@@ -40,6 +41,7 @@ class _Row(msgspec.Struct):
     place: _Place | None = None
     participants: list[str] | None = None
     memories: list[str] | None = None  # keys of the memories in the system prompt (absent: none)
+    message_ids: list[list[str]] | None = None  # the store ids behind each message
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Example:
 
     ``persona``, ``place`` (kind, channel, server, parent, platform) and ``participants`` state the
     situation the system prompt renders; ``None`` for a dataset built before they were written.
-    ``memories``: the keys of the persona's memories the system prompt shows (``()``: none).
+    ``memories``: the keys of the persona's memories the system prompt shows (``()``: none);
+    ``message_ids``: the store ids behind each message (``()`` when the row has none).
     """
 
     id: str
@@ -59,6 +62,13 @@ class Example:
     participants: tuple[str, ...] | None = None
     timestamp: str = ""
     memories: tuple[str, ...] = ()
+    message_ids: tuple[tuple[str, ...], ...] = ()
+
+    def without_memories(self) -> Example:
+        """The same window with no memories in its system prompt (``shizu train --no-memory``)."""
+        if not self.memories or self.persona is None:
+            return self
+        return replace(self, messages=forgetting(self.messages, self.persona), memories=())
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -84,7 +94,7 @@ def read_examples(path: Path) -> list[Example]:
         examples.append(Example(
             id=row.id, where=where, messages=[{"role": m.role, "content": m.content} for m in row.messages], persona=row.persona,
             place=place, participants=tuple(row.participants) if row.participants is not None else None, timestamp=row.timestamp,
-            memories=tuple(row.memories or ()),
+            memories=tuple(row.memories or ()), message_ids=tuple(tuple(ids) for ids in row.message_ids or ()),
         ))
     return examples
 

@@ -1,7 +1,8 @@
 """``shizu eval`` from start to finish: held-out turns in, the report dictionary out.
 
-1. read the held-out turns (``val.jsonl``, ``--limit`` of them evenly spread) and the training
-   text the metrics compare against (``train.jsonl``);
+1. read the held-out turns (``val.jsonl``, ``--limit`` of them evenly spread, plus every turn that
+   probes fact recall: :mod:`shizu.eval.recall`) and the training text the metrics compare against
+   (``train.jsonl``);
 2. set up the systems (base model, runs, servers) and the reference models trained on the
    training split: the persona's distinctive words, the authorship classifier, the copy detector;
 3. perplexity of the real replies under every local system (teacher forcing);
@@ -9,7 +10,8 @@
 5. semantic fidelity of each reply to the real one and relevance to the context
    (all-MiniLM-L6-v2), and the detector's verdict per system (:mod:`shizu.eval.detector`);
 6. the figures with 95% intervals, per system and per turn, and which differences between
-   systems are significant (:mod:`shizu.eval.report`).
+   systems are significant (:mod:`shizu.eval.report`); how often each system recalled a fact, and
+   how often the memories shown held it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -27,15 +30,16 @@ import shizu
 from shizu.errors import EvalError
 from shizu.eval.authorship import Authorship
 from shizu.eval.detector import detect
-from shizu.eval.heldout import read_corpus, read_heldout, spread
+from shizu.eval.heldout import HeldOutTurn, read_corpus, read_heldout, spread
 from shizu.eval.intervals import bootstrap_mean
 from shizu.eval.perplexity import score_systems
+from shizu.eval.recall import Probe, probes_from_facts, probes_from_repeats, recall_rate
 from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
 from shizu.eval.replay import replay
 from shizu.eval.report import REAL, Column, compare, summarize, turn_rows
 from shizu.eval.safety import CopyDetector, real_flags, reply_flags
 from shizu.eval.style import distinctive_words, measure
-from shizu.eval.systems import load_systems
+from shizu.eval.systems import System, load_systems
 from shizu.persona.backends.local import pick_device
 from shizu.progress import QUIET, Reporter
 from shizu.store.blind import BlindTable
@@ -54,6 +58,8 @@ class EvalOptions:
     limit: int | None = None  # held-out turns, evenly spread (None: all)
     seed: int = 0
     backend: str = "auto"  # replies: "auto" (llama.cpp on a CPU when it runs here), "transformers" or "llama.cpp"
+    facts: Path | None = None  # a facts file (``shizu sample``'s facts.json) for fact recall; None: repeated answers
+    memory: bool = True  # False (--no-memory): no system is shown memories
 
 
 def evaluate(
@@ -74,13 +80,21 @@ def evaluate(
 
     # 1. Held-out turns and training text.
     examples, every_turn = read_heldout(ws.dataset_dir / "val.jsonl", config.build.timezone)
-    turns = spread(every_turn, options.limit)
     corpus = read_corpus(ws.dataset_dir / "train.jsonl", examples)
+    model = (embedder or load_embedder)(pick_device(config.generation.device))
+    embed = _embedding(model)
+    every_probe = _probes(options.facts, every_turn, corpus.asked, embed)
+    picked = sorted(set(spread(range(len(every_turn)), options.limit)) | {p.turn for p in every_probe})
+    position = {turn: i for i, turn in enumerate(picked)}
+    turns = [every_turn[i] for i in picked]
+    probes = [replace(p, turn=position[p.turn]) for p in every_probe]
     wanted = {turn.example_id for turn in turns}
     scored_examples = [e for e in examples if e.id in wanted]
 
     # 2. Systems and the references trained on the training split.
-    systems = load_systems(ws, options.runs, base=options.base, servers=options.servers, backend=options.backend, say=say)
+    systems = load_systems(
+        ws, options.runs, base=options.base, servers=options.servers, backend=options.backend, memory=options.memory, say=say
+    )
     persona = systems[0].persona
     names = sorted(corpus.names - {persona.name})
     distinctive = distinctive_words(corpus.persona, corpus.others)
@@ -91,6 +105,7 @@ def evaluate(
     copies = CopyDetector(corpus.persona)
     real_texts = [turn.reply for turn in turns]
     say(f"{len(turns)} held-out persona turns (of {len(every_turn)}) in {len(scored_examples)} conversations of val.jsonl")
+    say(f"fact recall: {len(probes)} held-out turns repeat a fact ({options.facts or 'answers the persona gave before to the same question'})")
 
     bars: list[str] = []  # one per stage, all stopped together: they stay on screen until the last stage is done
 
@@ -113,10 +128,8 @@ def evaluate(
 
         # 5. Fidelity to the real reply, relevance to the context, and the detector.
         key = bar("relevance and detection", len(systems))
-        model = (embedder or load_embedder)(pick_device(config.generation.device))
         last_lines = [_last_context_line(turn.context) for turn in turns]
         relevance, on_topic, detection = {}, {}, {}
-        embed = _embedding(model)
         for system in systems:
             texts = [g.reply.raw for g in replies[system.name]]
             relevance[system.name] = similarities(model, texts, real_texts)
@@ -146,6 +159,10 @@ def evaluate(
             losses=losses.get(system.name), generated=generated, context_relevance=on_topic[system.name],
             detection=detection[system.name],
         ))
+    summaries = {column.name: summarize(column, real, turns, seed=options.seed) for column in columns}
+    for system in systems:
+        summaries[system.name]["memory"] = system.persona.memory is not None
+        summaries[system.name]["fact_recall"] = recall_rate(probes, [g.reply.raw for g in replies[system.name]])
     return {
         "shizu_version": shizu.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -159,10 +176,35 @@ def evaluate(
         "settings": {"limit": options.limit, "seed": options.seed, "generation": msgspec.to_builtins(config.generation)},
         "distinctive_words": distinctive,
         "authorship_classifier": _classifier(authorship, real_texts, corpus.heldout_others),
-        "systems": {column.name: summarize(column, real, turns, seed=options.seed) for column in columns},
+        "systems": summaries,
+        "facts": _facts(options.facts, probes, turns, systems),
         "comparisons": compare(columns, seed=options.seed),
         "human": _human(ws, [s.name for s in systems], options.seed),
         "turns": turn_rows(turns, columns),
+    }
+
+
+def _probes(facts: Path | None, turns: Sequence[HeldOutTurn], asked: Sequence[tuple[str, str]], embed: Callable[[list[str]], Any]) -> list[Probe]:
+    """The held-out turns that probe fact recall: from the facts file, else from repeated answers."""
+    if facts is not None:
+        return probes_from_facts(facts, [turn.message_ids for turn in turns])
+    replies = [turn.reply for turn in turns]
+    questions = [_last_context_line(turn.context) if len(turn.context) > 1 else "" for turn in turns]
+    return probes_from_repeats(questions, replies, asked, embed)
+
+
+def _facts(facts: Path | None, probes: Sequence[Probe], turns: Sequence[HeldOutTurn], systems: Sequence[System]) -> dict[str, Any]:
+    """The probes, and how often the memories shown for them held the fact (recall@k of the
+    retrieval, k = ``[memory] k``; ``None`` when no system had a memory)."""
+    memory = next((s.persona.memory for s in systems if s.persona.memory is not None), None)
+    shown = None
+    if memory is not None:
+        texts = ["\n".join(line for r in memory.recalled_before(turn.memories).recalled for line in r.memory.reply) for turn in turns]
+        shown = recall_rate(probes, texts)
+    return {
+        "source": str(facts) if facts is not None else "repeated answers",
+        "probes": [{**p.to_json(), "key": turns[p.turn].key} for p in probes],
+        "memories_holding_the_fact": shown,
     }
 
 

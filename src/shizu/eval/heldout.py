@@ -63,6 +63,8 @@ class HeldOutTurn:
     place: Place
     participants: tuple[str, ...]  # every other speaker of the example's window, in order of appearance
     time: datetime
+    memories: tuple[str, ...] = ()  # the keys of the memories the example's system prompt shows
+    message_ids: tuple[str, ...] = ()  # the store ids of the real reply's messages (() in rows without them)
 
     @property
     def key(self) -> str:
@@ -74,6 +76,7 @@ class Corpus:
     """Who wrote what in the training split: the persona's turns and everyone else's."""
 
     persona: list[str]  # the persona's training turns
+    asked: list[tuple[str, str]]  # (the last line said before it, the turn) for each of them
     others: list[str]  # other people's training turns (one speaker's consecutive lines)
     heldout_others: list[str]  # other people's turns in val.jsonl
     names: frozenset[str]  # every other speaker seen in train or val
@@ -107,6 +110,7 @@ def read_heldout(path: Path, timezone: str) -> tuple[list[Example], list[HeldOut
                 turns.append(HeldOutTurn(
                     example_id=example.id, turn=k, where=example.where, context=tuple(example.messages[:i]),
                     reply=message["content"], history=tuple(history), place=place, participants=participants, time=time,
+                    memories=example.memories, message_ids=example.message_ids[i] if i < len(example.message_ids) else (),
                 ))
                 k += 1
                 history += [LiveMessage(name, text, time, is_persona=True) for text in split_burst(message["content"])]
@@ -118,8 +122,8 @@ def read_heldout(path: Path, timezone: str) -> tuple[list[Example], list[HeldOut
 def read_corpus(train_path: Path, heldout: Sequence[Example]) -> Corpus:
     """The persona's training turns, and other people's turns in train and in val."""
     trained = read_examples(train_path)
-    persona, others = _turns(trained)
-    _, heldout_others = _turns(heldout)
+    persona, others, asked = _turns(trained)
+    _, heldout_others, _ = _turns(heldout)
     names = frozenset(
         speaker
         for example in (*trained, *heldout)
@@ -127,7 +131,7 @@ def read_corpus(train_path: Path, heldout: Sequence[Example]) -> Corpus:
         if message["role"] == "user"
         for speaker, _ in _user_lines(message["content"], example.where)
     )
-    return Corpus(persona=persona, others=others, heldout_others=heldout_others, names=names)
+    return Corpus(persona=persona, asked=asked, others=others, heldout_others=heldout_others, names=names)
 
 
 def spread(items: Sequence[T], limit: int | None) -> list[T]:
@@ -137,19 +141,24 @@ def spread(items: Sequence[T], limit: int | None) -> list[T]:
     return [items[i * len(items) // limit] for i in range(limit)]
 
 
-def _turns(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
-    """The persona's turns and the other people's (one speaker's consecutive lines) in ``examples``."""
+def _turns(examples: Sequence[Example]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """The persona's turns, the other people's (one speaker's consecutive lines) in ``examples``, and
+    each persona turn with the last line said before it ("" when it opens the window)."""
     persona: list[str] = []
     others: list[str] = []
+    asked: list[tuple[str, str]] = []
     for example in examples:
+        last = ""
         for message in example.messages[1:]:
             if message["role"] == "assistant":
                 persona.append(message["content"])
+                asked.append((last, message["content"]))
                 continue
             lines = _user_lines(message["content"], example.where)
+            last = lines[-1][1] if lines else ""
             for _, group in groupby(lines, key=lambda line: line[0]):
                 others.append("\n".join(text for _, text in group))
-    return persona, others
+    return persona, others, asked
 
 
 def _user_lines(content: str, where: str) -> list[tuple[str, str]]:

@@ -106,6 +106,7 @@ def turn_rows(turns: Sequence[HeldOutTurn], columns: Sequence[Column]) -> list[d
                 reply = column.generated[i].reply
                 entry["sent"] = reply.texts
                 entry["stop"] = reply.stop
+                entry["memories"] = [r.memory.key for r in reply.memories]
             if column.authorship is not None:
                 entry["authorship"] = column.authorship[i]
             if column.relevance is not None:

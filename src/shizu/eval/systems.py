@@ -23,7 +23,8 @@ from shizu.persona import Persona
 from shizu.persona.backends import Backend
 from shizu.persona.backends.local import LocalBackend, pick_device
 from shizu.persona.media import MediaCatalogue
-from shizu.persona.run import base_weights, run_weights
+from shizu.persona.memory import PersonaMemory
+from shizu.persona.run import base_weights, learnt_with_memories, run_weights
 from shizu.persona.runtime import persona_name
 from shizu.runs import Weights, find_run
 from shizu.workspace import Workspace
@@ -44,7 +45,8 @@ class System:
 
 
 def load_systems(
-    ws: Workspace, runs: Sequence[str], *, base: bool, servers: Sequence[str], backend: str = "auto", say: Callable[[str], None] = lambda _: None
+    ws: Workspace, runs: Sequence[str], *, base: bool, servers: Sequence[str], backend: str = "auto", memory: bool = True,
+    say: Callable[[str], None] = lambda _: None,
 ) -> list[System]:
     """The base model, the runs and the servers to compare, in that order (nothing loaded yet).
 
@@ -52,6 +54,9 @@ def load_systems(
     settings; several times faster on a CPU) when llama-cpp-python is installed, the device is a
     CPU and llama.cpp was seen to run on it; ``transformers`` or ``llama.cpp`` force one.
     Perplexity is always teacher-forced with transformers.
+
+    ``memory``: with ``[memory] enabled``, local systems are shown the memories each held-out row
+    recorded (:mod:`shizu.eval.replay`), except runs trained with ``--no-memory``; ``False``: none is.
     """
     config = ws.config
     name = persona_name(ws)
@@ -59,9 +64,11 @@ def load_systems(
     fast = _use_llama_cpp(backend, config.generation.device, say)
 
     profile = ws.profile()
+    remembers = PersonaMemory.open(ws, name, say) if memory else None
 
-    def persona(backend: Backend) -> Persona:
-        return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build, profile=profile)
+    def persona(backend: Backend, weights: Weights) -> Persona:
+        shown = remembers if remembers is not None and learnt_with_memories(weights) else None
+        return Persona(name, backend, catalogue=catalogue, generation=config.generation, build=config.build, profile=profile, memory=shown)
 
     def answering(weights: Weights, local: LocalBackend) -> Backend:
         """llama.cpp on these weights when it is the faster choice here, else ``local``."""
@@ -82,15 +89,15 @@ def load_systems(
         say("no trained run yet: evaluating the base model alone (train one with `shizu train`)")
     device = config.generation.device
     backends = [LocalBackend(w.base, w.adapter, w.tokenizer_dir, device) for w in trained]
-    systems = [System(_column(w.run or "run"), "run", persona(answering(w, b)), w) for w, b in zip(trained, backends)]
+    systems = [System(_column(w.run or "run"), "run", persona(answering(w, b), w), w) for w, b in zip(trained, backends)]
     if base and trained:
         # The first run's weights with the adapter switched off: the base is not loaded twice.
         weights = dataclasses.replace(trained[0], adapter=None)
-        systems.insert(0, System("base", "base", persona(answering(weights, backends[0].without_adapter())), weights))
+        systems.insert(0, System("base", "base", persona(answering(weights, backends[0].without_adapter()), weights), weights))
     elif base:
         weights = base_weights(config.train.base, say=say)
         local = LocalBackend(weights.base, None, weights.tokenizer_dir, device)
-        systems.insert(0, System("base", "base", persona(answering(weights, local)), weights))
+        systems.insert(0, System("base", "base", persona(answering(weights, local), weights), weights))
     run = trained[0].run if trained else None
     for url in servers:
         remote = Persona.load(ws, run=run, base_only=run is None, server=url, say=say)

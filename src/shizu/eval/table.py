@@ -36,6 +36,8 @@ def rows() -> list[Row]:
     out += [
         ("  distinct-2", lambda s: _num(s["distinct_2"], 2)),
         ("authorship ↑ (real: ceiling)", _authorship),
+        ("fact recall ↑", _recall),
+        ("  memory", lambda s: "—" if "memory" not in s else ("on" if s["memory"] else "off")),
         ("self-talk (target 0)", lambda s: _pct(s["self_talk_rate"])),
         ("  before the guard", lambda s: _pct(s["self_talk_rate_before_guard"])),
         ("invented links (target 0)", lambda s: _pct(s["invented_link_rate"])),
@@ -70,6 +72,13 @@ def notes(report: dict[str, Any]) -> list[str]:
             out.append(line)
         if "warning" in c:
             out.append(c["warning"])
+    facts = report.get("facts") or {}
+    if facts.get("probes"):
+        line = f"fact recall: {len(facts['probes'])} held-out turns repeat a fact (from {facts['source']}); 95% Wilson intervals"
+        shown = facts.get("memories_holding_the_fact")
+        if shown:
+            line += f"; the memories shown held the fact for {shown['recalled']} of them"
+        out.append(line)
     return out
 
 
@@ -89,6 +98,13 @@ def _authorship(s: dict[str, Any]) -> str:
     value = _num(s["authorship"], 3)
     ratio = s.get("authorship_vs_real")
     return value if ratio is None or s["kind"] == "reference" else f"{value} ({ratio:.0%})"
+
+
+def _recall(s: dict[str, Any]) -> str:
+    found = s.get("fact_recall")
+    if not found or not found["probes"]:
+        return "—"
+    return f"{found['recalled']}/{found['probes']} [{found['low']:.0%}, {found['high']:.0%}]"
 
 
 def _prompts(s: dict[str, Any]) -> str:

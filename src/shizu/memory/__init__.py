@@ -17,11 +17,11 @@
 
 from shizu.memory.encoder import Embedder, load_minilm, semantic_embedder
 from shizu.memory.index import MemoryIndex
-from shizu.memory.recall import NOTHING, Recollection, hidden_names, recollect
+from shizu.memory.recall import NOTHING, Recollection, hidden_names, recollect, recollection_of
 from shizu.memory.record import Memory, Origin, Recalled, Scope, Where, query_text, visible
 from shizu.memory.render import describe, render
 
 __all__ = [
     "NOTHING", "Embedder", "Memory", "MemoryIndex", "Origin", "Recalled", "Recollection", "Scope", "Where", "describe", "hidden_names",
-    "load_minilm", "query_text", "recollect", "render", "semantic_embedder", "visible",
+    "load_minilm", "query_text", "recollect", "recollection_of", "render", "semantic_embedder", "visible",
 ]

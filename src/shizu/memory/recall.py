@@ -7,7 +7,7 @@ moment, written the same way.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -54,6 +54,16 @@ def recollect(
     found = index.search(query, here, before=before, opt_out=opt_out, hidden_names=hidden_names, vector=vector)
     kept = [found[i] for i in fitting([r.memory for r in found], persona, index.config.max_tokens, tz)]
     return Recollection(tuple(kept), SEPARATOR.join(block(r.memory, persona, tz) for r in kept))
+
+
+def recollection_of(index: MemoryIndex, keys: Sequence[str], *, persona: str, tz: tzinfo, hidden_names: Iterable[str] = ()) -> Recollection:
+    """The memories stored under ``keys``, in that order, rendered as :func:`recollect` renders them:
+    what a dataset row recorded it showed, shown again (``shizu eval`` replays held-out rows so).
+    Keys no longer stored (forgotten since the build) are left out."""
+    ids = index.tables.stored(keys)
+    found = dict(index.entries([ids[key][0] for key in keys if key in ids], hidden_names=hidden_names))
+    kept = tuple(Recalled(ids[key][0], found[ids[key][0]], 0.0, None, None) for key in keys if key in ids and ids[key][0] in found)
+    return Recollection(kept, SEPARATOR.join(block(r.memory, persona, tz) for r in kept))
 
 
 def hidden_names(known: Mapping[str, Iterable[str]], opt_out: Iterable[str], persona: str) -> tuple[str, ...]:

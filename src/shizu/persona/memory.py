@@ -24,7 +24,7 @@ from shizu.config import Config
 from shizu.dataset.conversations import Line, segment
 from shizu.dataset.memories import exchanges
 from shizu.dataset.sanitize import Sanitizer
-from shizu.memory import NOTHING, MemoryIndex, Origin, Recollection, Where, hidden_names, recollect, semantic_embedder
+from shizu.memory import NOTHING, MemoryIndex, Origin, Recollection, Where, hidden_names, recollect, recollection_of, semantic_embedder
 from shizu.persona.live import LiveMessage
 from shizu.store.authors import known_names
 from shizu.store.database import MessageStore
@@ -83,6 +83,17 @@ class PersonaMemory:
                 return NOTHING
             self._failing = False
             return found
+
+    def recalled_before(self, keys: Sequence[str]) -> Recollection:
+        """The memories stored under ``keys`` as a prompt shows them: what a dataset row recorded
+        it showed (``shizu eval`` replays held-out rows with them). Nothing when the memory fails."""
+        with self._lock:
+            try:
+                self._ready()
+                return recollection_of(self.index, keys, persona=self.persona, tz=self.tz, hidden_names=self._hidden)
+            except Exception as exc:  # as in recall: the reply goes on without memories
+                self._failed("recall", exc)
+                return NOTHING
 
     def remember(self, messages: Sequence[LiveMessage], where: Where, place: Place) -> int:
         """Store the exchanges of ``messages`` (oldest first, texts as prompts write them) not stored

@@ -45,3 +45,12 @@ def base_weights(spec: str, say: Callable[[str], None] = lambda _: None) -> Weig
     """The base model alone, from a ``[train] base`` spec (``""``: the embedded SmolLM2)."""
     resolved = resolve_base(spec, say=say)
     return Weights(base=resolved.path, base_name=resolved.name, adapter=None, tokenizer_dir=resolved.path, run=None)
+
+
+def learnt_with_memories(weights: Weights) -> bool:
+    """Whether ``weights`` answer with memories in the prompt as they learnt to: a run trained
+    with ``shizu train --no-memory`` saw none (its meta.json says so) and is shown none; the base
+    model alone learnt nothing either way."""
+    if weights.adapter is None:
+        return True
+    return bool((read_meta(weights.adapter).get("memory") or {}).get("shown", True))

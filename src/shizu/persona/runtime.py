@@ -36,15 +36,15 @@ from shizu.chat.layout import Place, Situation
 from shizu.chat.template import end_of_turn, render_prompt
 from shizu.config import BuildConfig, GenerationConfig
 from shizu.errors import PersonaError
-from shizu.memory import Recalled, Where
+from shizu.memory import Recalled, Recollection, Where
 from shizu.persona.backends import Backend
 from shizu.persona.backends.local import LocalBackend
 from shizu.persona.guards import Guard, stop_strings
-from shizu.persona.live import LiveMessage, incoming_text, render_live
+from shizu.persona.live import LiveMessage, Recall, incoming_text, render_live
 from shizu.persona.media import MediaCatalogue
 from shizu.persona.memory import PersonaMemory
 from shizu.persona.postprocess import Cleaner, Cleanup, OutMessage
-from shizu.persona.run import base_weights, run_weights
+from shizu.persona.run import base_weights, learnt_with_memories, run_weights
 from shizu.runs import find_run
 from shizu.workspace import Workspace, profile_sha256
 
@@ -185,6 +185,9 @@ class Persona:
         profile = ws.profile()
         if (warning := profile_warning(ws, profile)) is not None:
             say(warning)
+        if memory and config.memory.enabled and not learnt_with_memories(weights):
+            say(f"memory: off for run {weights.run!r}, which was trained without memories (shizu train --no-memory)")
+            memory = False
         remembers = PersonaMemory.open(ws, name, say) if memory else None
         return cls(name, backend, catalogue=catalogue, generation=gen, build=config.build, profile=profile, memory=remembers)
 
@@ -209,15 +212,21 @@ class Persona:
         now: datetime | None = None,
         where: Where | None = None,
         memory: bool = True,
+        memories: Sequence[str] | None = None,
     ) -> Prompt:
         """The exact prompt for the next turn, the situation it states and the memories it shows.
 
         Memories are recalled when the frontend says ``where`` the conversation is (the platform's
         ids: what the ``[memory] scope`` compares) and ``memory`` is true (``False``: not for this
         reply). Either way, a persona with a memory keeps the memories' room out of the context, as
-        its training examples did.
+        its training examples did. ``memories``: the keys of the memories to show instead of recalling
+        (``shizu eval`` replays a held-out row with the ones its build recalled).
         """
-        recall = partial(self.memory.recall, where) if memory and where is not None and self.memory is not None else None
+        recall: Recall | None = None
+        if memory and self.memory is not None and memories is not None:
+            recall = partial(_shown, self.memory, memories)
+        elif memory and self.memory is not None and where is not None:
+            recall = partial(self.memory.recall, where)
         live = render_live(
             self.name, place, history, now or datetime.now(UTC), self.build, self.catalogue, participants,
             profile=self.profile, memory_room=self.memory.room if self.memory is not None else 0, recall=recall,
@@ -233,14 +242,15 @@ class Persona:
         now: datetime | None = None,
         where: Where | None = None,
         memory: bool = True,
+        memories: Sequence[str] | None = None,
     ) -> Iterator[Event]:
         """The persona's next turn as events: drafts, each finished message, then :class:`Done`.
 
         ``history`` holds the recent messages, oldest first (the persona's own included);
-        ``participants`` adds people who are present but did not speak in it; ``where`` and
-        ``memory`` as in :meth:`prompt`.
+        ``participants`` adds people who are present but did not speak in it; ``where``,
+        ``memory`` and ``memories`` as in :meth:`prompt`.
         """
-        prepared = self.prompt(history, place, participants=participants, now=now, where=where, memory=memory)
+        prepared = self.prompt(history, place, participants=participants, now=now, where=where, memory=memory, memories=memories)
         prompt, situation = prepared.text, prepared.situation
         stops = stop_strings(self.backend.tokenizer, self.eot, situation.participants)
         guard = Guard(stops, situation.participants)
@@ -299,9 +309,10 @@ class Persona:
         now: datetime | None = None,
         where: Where | None = None,
         memory: bool = True,
+        memories: Sequence[str] | None = None,
     ) -> Reply:
         """The whole next turn at once (drains :meth:`stream`)."""
-        *_, done = self.stream(history, place, participants=participants, now=now, where=where, memory=memory)
+        *_, done = self.stream(history, place, participants=participants, now=now, where=where, memory=memory, memories=memories)
         assert isinstance(done, Done)
         return done.reply
 
@@ -355,3 +366,8 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _shown(memory: PersonaMemory, keys: Sequence[str], query: str, start: datetime) -> Recollection:
+    """A recall that shows the memories ``keys``, whatever the conversation (see :meth:`Persona.prompt`)."""
+    return memory.recalled_before(keys)

@@ -7,6 +7,7 @@
 * query modules, one per feature that reads or writes its own tables: :mod:`~shizu.store.authors`
   (who wrote what: "me" candidates, names, counts), :mod:`~shizu.store.activity` (``shizu stats``),
   :mod:`~shizu.store.exchanges` (the bot's exchange log and the collection),
+  :mod:`~shizu.store.feedback` (verdicts on the persona's replies, for preference training),
   :mod:`~shizu.store.memories` (the persona's memory: texts, FTS5 postings, embeddings).
 
 All SQL against the store lives in this package.

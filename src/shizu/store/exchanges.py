@@ -1,11 +1,14 @@
 """The exchange log and the collection, in the workspace database (migration 2).
 
 Every time a frontend answers, it records an :class:`Exchange`: the message answered, the ids of
-the messages the prompt was built from, what was sent (with the platform's ids of the sent
-messages), what generated it and how long it took. Sent message ids map back to their exchange, so
+the messages the prompt was built from and, since migration 6, the conversation itself
+(:class:`ReplyContext`: what preference training pairs a reply with), what was sent (with the
+platform's ids of the sent messages), what generated it and how long it took. Sent message ids map
+back to their exchange, so
 
 * a reaction on one of the bot's messages finds the exchange it belongs to (:meth:`ExchangeLog.star`
-  puts it in the collection, the gallery of memorable replies);
+  puts it in the collection, the gallery of memorable replies; :meth:`ExchangeLog.exchange_of`
+  finds it for feedback, :mod:`shizu.store.feedback`);
 * the bot knows which of its own earlier messages were persona turns, and their text as generated
   (:meth:`ExchangeLog.persona_texts`), when it reads a channel's history back as context.
 """
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shizu.chat.layout import Place
 from shizu.chat.media import MediaItem
 from shizu.store.database import MessageStore
 from shizu.store.rows import from_ms, to_ms
@@ -31,6 +35,28 @@ class SentMessage:
     text: str  # as generated, media as their catalogue URLs
     body: str  # the text without the media
     media: tuple[MediaItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContextMessage:
+    """One message of the conversation a reply answered, as the frontend handed it to the persona."""
+
+    speaker: str
+    text: str
+    time: datetime
+    is_persona: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyContext:
+    """The conversation a reply answered: where, when the prompt said it was, who else was there
+    (present but maybe silent) and the messages, oldest first. With the reply, what a trainer needs
+    to render the same prompt again."""
+
+    place: Place
+    time: datetime
+    participants: tuple[str, ...]
+    messages: tuple[ContextMessage, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +79,12 @@ class Exchange:
     latency_ms: int
     created: datetime
     id: int | None = None  # set once recorded
+    context: ReplyContext | None = None  # None: recorded before contexts were kept (migration 6)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The reply, one text per message as generated (media as their catalogue URLs)."""
+        return tuple(m.text for m in self.messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +112,13 @@ class ExchangeLog:
         with self.store.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO exchanges (platform, channel_id, place, trigger_id, trigger_author, trigger_text, trigger_ts,"
-                " context_ids, persona, reply, backend, stop, queued_ms, latency_ms, created_ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " context_ids, persona, reply, backend, stop, queued_ms, latency_ms, created_ts, context)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     exchange.platform, exchange.channel_id, exchange.place, exchange.trigger_id, exchange.trigger_author,
                     exchange.trigger_text, to_ms(exchange.trigger_time), json.dumps(list(exchange.context_ids)),
                     exchange.persona, json.dumps(reply, ensure_ascii=False), exchange.backend, exchange.stop,
-                    exchange.queued_ms, exchange.latency_ms, to_ms(exchange.created),
+                    exchange.queued_ms, exchange.latency_ms, to_ms(exchange.created), _context_json(exchange.context),
                 ),
             )
             exchange_id = int(cursor.lastrowid or 0)
@@ -116,6 +148,28 @@ class ExchangeLog:
             out.update(dict(rows.fetchall()))
         return out
 
+    def exchange_of(self, message_id: str) -> int | None:
+        """The id of the exchange that sent ``message_id``; ``None`` when it is not a persona message."""
+        row = self.store.db.execute("SELECT exchange_id FROM exchange_messages WHERE message_id = ?", (message_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def latest(self, platform: str, channel_id: str) -> int | None:
+        """The id of the last exchange recorded in ``channel_id`` of ``platform``, if any."""
+        row = self.store.db.execute(
+            "SELECT max(id) FROM exchanges WHERE platform = ? AND channel_id = ?", (platform, channel_id)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def exchanges(self, ids: Iterable[int]) -> dict[int, Exchange]:
+        """``id -> exchange`` for those of ``ids`` that were recorded."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[int, Exchange] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            rows = self.store.db.execute(f"SELECT {_COLUMNS} FROM exchanges e WHERE e.id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update((row[0], _exchange(row)) for row in rows)
+        return out
+
     def star(self, message_id: str, by_id: str, by_name: str, at: datetime) -> int | None:
         """Put the exchange that sent ``message_id`` in the collection.
 
@@ -135,17 +189,21 @@ class ExchangeLog:
     def collection(self) -> list[Starred]:
         """Every starred exchange, the most recently starred first."""
         rows = self.store.db.execute(
-            "SELECT e.id, e.platform, e.channel_id, e.place, e.trigger_id, e.trigger_author, e.trigger_text, e.trigger_ts,"
-            " e.context_ids, e.persona, e.reply, e.backend, e.stop, e.queued_ms, e.latency_ms, e.created_ts,"
-            " c.starred_by, c.starred_by_name, c.starred_ts"
+            f"SELECT {_COLUMNS}, c.starred_by, c.starred_by_name, c.starred_ts"
             " FROM collection c JOIN exchanges e ON e.id = c.exchange_id ORDER BY c.starred_ts DESC, e.id DESC"
         )
-        return [Starred(_exchange(row[:16]), row[16], row[17], from_ms(row[18])) for row in rows]
+        return [Starred(_exchange(row[:17]), row[17], row[18], from_ms(row[19])) for row in rows]
+
+
+_COLUMNS = (  # what _exchange reads, from the table aliased ``e``
+    "e.id, e.platform, e.channel_id, e.place, e.trigger_id, e.trigger_author, e.trigger_text, e.trigger_ts,"
+    " e.context_ids, e.persona, e.reply, e.backend, e.stop, e.queued_ms, e.latency_ms, e.created_ts, e.context"
+)
 
 
 def _exchange(row: tuple[Any, ...]) -> Exchange:
-    (ex_id, platform, channel_id, place, trigger_id, author, text, trigger_ts, context, persona, reply, backend, stop,
-     queued_ms, latency_ms, created_ts) = row
+    (ex_id, platform, channel_id, place, trigger_id, author, text, trigger_ts, context_ids, persona, reply, backend, stop,
+     queued_ms, latency_ms, created_ts, context) = row
     messages = tuple(
         SentMessage(
             ids=tuple(m["ids"]), text=m["text"], body=m["body"],
@@ -155,9 +213,26 @@ def _exchange(row: tuple[Any, ...]) -> Exchange:
     )
     return Exchange(
         platform=platform, channel_id=channel_id, place=place, trigger_id=trigger_id, trigger_author=author,
-        trigger_text=text, trigger_time=from_ms(trigger_ts), context_ids=tuple(json.loads(context)), persona=persona,
+        trigger_text=text, trigger_time=from_ms(trigger_ts), context_ids=tuple(json.loads(context_ids)), persona=persona,
         messages=messages, backend=backend, stop=stop, queued_ms=queued_ms, latency_ms=latency_ms,
-        created=from_ms(created_ts), id=ex_id,
+        created=from_ms(created_ts), id=ex_id, context=None if context is None else _read_context(context),
+    )
+
+
+def _context_json(context: ReplyContext | None) -> str | None:
+    if context is None:
+        return None
+    return json.dumps({
+        "place": context.place.fields(), "time": to_ms(context.time), "participants": list(context.participants),
+        "messages": [{"speaker": m.speaker, "text": m.text, "time": to_ms(m.time), "persona": m.is_persona} for m in context.messages],
+    }, ensure_ascii=False)
+
+
+def _read_context(text: str) -> ReplyContext:
+    data = json.loads(text)
+    return ReplyContext(
+        place=Place(**data["place"]), time=from_ms(data["time"]), participants=tuple(data["participants"]),
+        messages=tuple(ContextMessage(m["speaker"], m["text"], from_ms(m["time"]), m["persona"]) for m in data["messages"]),
     )
 
 

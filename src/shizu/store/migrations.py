@@ -163,4 +163,21 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE VIRTUAL TABLE memory_fts USING fts5(terms, content='', tokenize='ascii', detail=full);
     """,
+    # 6: what each reply answered (for preference training) and live feedback on the replies (docs/feedback.md)
+    """
+    ALTER TABLE exchanges ADD COLUMN context TEXT;  -- JSON: place, time, participants and messages the reply answered (NULL before 6)
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        created_ts INTEGER NOT NULL,   -- unix milliseconds, UTC
+        source TEXT NOT NULL,          -- "discord-reaction", "web" (the page's thumbs) or "reroll" (another take)
+        giver TEXT NOT NULL,           -- a Discord user id, or "web:" and the page's voter id
+        giver_name TEXT NOT NULL,
+        exchange_id INTEGER NOT NULL REFERENCES exchanges(id),  -- the reply judged
+        verdict TEXT NOT NULL,         -- "up", "down", or "rejected" (discarded for another take)
+        emoji TEXT NOT NULL,           -- the reaction ("" when none)
+        retake_id INTEGER REFERENCES exchanges(id)  -- for a reroll: the take that replaced the reply
+    );
+    CREATE UNIQUE INDEX feedback_once ON feedback(exchange_id, giver, source, verdict);
+    CREATE INDEX feedback_giver ON feedback(giver);
+    """,
 ]

@@ -80,6 +80,7 @@ class TrainOptions:
     resume: bool = False
     dry_run: bool = False  # print the plan and its estimated duration, train nothing
     time_budget: str | None = None  # --time: fit the run into this duration ("45m")
+    memory: bool = True  # False (--no-memory): the examples' recalled memories are left out of their prompts
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,16 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     # 1. Settings and the dataset files (read first: a missing or malformed file fails before any model loads).
     cfg, name, resumed = _settings(ws, options)
     train_examples, val_examples = read_dataset(ws, cfg)
+    memories = resumed.get("memory", True) if resumed else options.memory
+    if not memories:
+        train_examples, val_examples = ([e.without_memories() for e in split] for split in (train_examples, val_examples))
     budget_text = options.time_budget if options.time_budget is not None else cfg.time_budget
     budget = resumed.get("budget", {}).get("seconds") if resumed else (parse_duration(budget_text) if budget_text.strip() else None)
     if budget is not None:  # a budget takes examples in its rule's order: the data is read in that order
         train_examples = [train_examples[i] for i in order_for_budget([e.timestamp for e in train_examples], cfg.budget_rule)]
     say(f"{'Resuming' if resumed else 'Starting'} run {name!r}")
+    shown = sum(bool(e.memories) for e in train_examples)
+    say_setting(say, "memories", Setting(memories, f"{shown} of {len(train_examples)} examples show recalled memories" if memories else "--no-memory: left out of every prompt"))
 
     # 2. Machine.
     hardware = detect_hardware()
@@ -144,7 +150,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     for label, setting in (
         ("device", device.device), ("dtype", device.dtype), ("CPU threads", device.threads), ("QLoRA", device.qlora), ("fused kernels", kernels),
     ):
-        _say_setting(say, label, setting)
+        say_setting(say, label, setting)
 
     # 3. Base model and tokenizer.
     base = resolve_base(cfg.base, say=say)
@@ -156,7 +162,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
 
     # 4. Data, preflight checks and the sequence cutoff.
     cap = MAX_LENGTH_CAP[device.device.value]
-    data = prepare_data(ws, tokenizer, eot, cfg, say, train_examples, val_examples, max_length=resumed.get("max_length"), cap=cap, tokenizer_sha256=base.sha256)
+    data = prepare_data(ws, tokenizer, eot, cfg, say, train_examples, val_examples, max_length=resumed.get("max_length"), cap=cap, tokenizer_sha256=base.sha256, memories=memories)
     if resumed and (data.sha256, base.sha256) != (resumed["dataset_sha256"], resumed["base_sha256"]):
         changed = "dataset" if data.sha256 != resumed["dataset_sha256"] else "base model"
         raise TrainError(
@@ -164,7 +170,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
             hint="Start a new run (without --resume), or restore the files it was started with.",
         )
     max_steps = resumed["max_steps"] if resumed else (cfg.steps or math.ceil(len(data.train) / cfg.batch_size * cfg.epochs))
-    _say_setting(say, "steps", Setting(max_steps, "--steps / [train] steps" if cfg.steps else f"{cfg.epochs:g} epoch(s) of {len(data.train)} examples, {cfg.batch_size} per step"))
+    say_setting(say, "steps", Setting(max_steps, "--steps / [train] steps" if cfg.steps else f"{cfg.epochs:g} epoch(s) of {len(data.train)} examples, {cfg.batch_size} per step"))
 
     # 5. Model, LoRA and the memory plan.
     model = load_model(base.path, device, tokenizer.pad_token_id)
@@ -174,7 +180,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         checkpointing=cfg.gradient_checkpointing, world_size=int(os.environ.get("WORLD_SIZE", "1")),
     )
     for label, setting in (("micro-batch", batch.micro_batch), ("accumulation", batch.grad_accum), ("grad. checkpointing", batch.checkpointing)):
-        _say_setting(say, label, setting)
+        say_setting(say, label, setting)
     set_seed(cfg.seed)  # the adapter's random initial weights: the same seed gives the same run
     model = add_lora(model, cfg, qlora=device.qlora.value, checkpointing=batch.checkpointing.value)
     trainable, total = model.get_nb_trainable_parameters()
@@ -182,7 +188,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
 
     # 6. The cost: the rate at these settings, the budget's fit, the estimate.
     packing = _packing(cfg, device.device.value)
-    _say_setting(say, "packing", packing)
+    say_setting(say, "packing", packing)
     collator = PackedCollator() if packing.value else SupervisedCollator(tokenizer, pad_to_multiple_of=8 if device.device.value == "cuda" else None)
 
     def key() -> str:  # the settings a rate holds for; the micro-batch may be re-planned
@@ -207,7 +213,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
         max_steps = fit.max_steps
         if fit.examples:
             data = dataclasses.replace(data, train=data.train[: fit.examples])
-        _say_setting(say, "time budget", Setting(format_duration(budget), fit.reason))
+        say_setting(say, "time budget", Setting(format_duration(budget), fit.reason))
     planned_tokens = round(data.tokens * max_steps * cfg.batch_size / max(len(data.train), 1))
     estimate = planned_tokens / rate if rate else None
     say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens at ~{rate:,.0f} tok/s ({source})"
@@ -220,6 +226,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     resolved = {
         "name": name, "config": msgspec.to_builtins(cfg), "max_steps": max_steps, "max_length": data.max_length,
         "dataset_sha256": data.sha256, "base_sha256": base.sha256, "budget": fit.to_json(budget) if fit and budget else {},
+        "memory": memories,
     }
     interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
     deadline = StopAtDeadline(budget, fit.steps_seconds if fit else None, val_tokens=data.val.tokens)  # the rest: validation and saving
@@ -242,7 +249,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
                 compute_loss_func=supervised_loss,
                 callbacks=[progress, interrupt, deadline],
             )
-            _drop_default_printer(trainer)
+            drop_default_printer(trainer)
             try:
                 trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
                 break
@@ -286,7 +293,8 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     tokenizer.save_pretrained(incoming)
     for clutter in ("training_args.bin", "README.md"):  # a pickle and an empty model card; meta.json says it all
         (incoming / clutter).unlink(missing_ok=True)
-    meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None, "packing": packing.value}
+    meta = {**_meta(name, base, cfg, device, batch, data, ws, eot, tokenizer, max_steps, metrics), "budget": resolved["budget"] or None, "packing": packing.value,
+            "memory": {"shown": memories, "train_examples_with_memories": shown}}
     final = runs.finish_run(partial, incoming, name, write_curves(incoming, name, meta, state.log_history))
     return TrainResult(name=name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
 
@@ -334,6 +342,8 @@ def _settings(ws: Workspace, options: TrainOptions) -> tuple[TrainConfig, str, d
         if given:
             flags = ", ".join(overrides[key][0] for key in given)
             raise TrainError(f"--resume continues a run with its own settings; it cannot take {flags}", hint="Drop those flags, or start a new run.")
+        if not options.memory:
+            raise TrainError("--resume continues a run with its own settings; it cannot take --no-memory", hint="Drop --no-memory, or start a new run.")
         partial = runs.find_resumable(ws.runs_dir, options.name)
         resolved = runs.read_resolved(partial)
         return msgspec.convert(resolved["config"], TrainConfig), resolved["name"], resolved
@@ -363,12 +373,13 @@ def read_dataset(ws: Workspace, cfg: TrainConfig) -> tuple[list[Example], list[E
 
 def prepare_data(
     ws: Workspace, tokenizer: Any, eot: str, cfg: TrainConfig, say: Callable[[str], None], train_examples: list[Example], val_examples: list[Example],
-    *, max_length: int | None, cap: int, tokenizer_sha256: str,
+    *, max_length: int | None, cap: int, tokenizer_sha256: str, memories: bool = True,
 ) -> PreparedData:
     """Encode and check train/val (or load the checked encoding cached by an earlier run); choose
-    and apply the cutoff (a resumed run keeps its own)."""
+    and apply the cutoff (a resumed run keeps its own). ``memories``: whether the examples keep
+    the memories their build recalled (the cache keeps both encodings apart)."""
     (train_enc, train_hit), (val_enc, val_hit) = (
-        _encoded(ws, split, examples, tokenizer, eot, tokenizer_sha256) for split, examples in (("train", train_examples), ("val", val_examples))
+        _encoded(ws, split, examples, tokenizer, eot, tokenizer_sha256, memories) for split, examples in (("train", train_examples), ("val", val_examples))
     )
     source = "cached by an earlier run in cache/encoded/" if train_hit and val_hit else "encoded now, cached in cache/encoded/"
     say(f"  ✓ {len(train_examples) + len(val_examples)} examples render with the chat template; the inference prompt is a prefix of every training render ({source})")
@@ -380,7 +391,7 @@ def prepare_data(
         max_length, why = auto_cutoff(train_enc.lengths.tolist(), model_max=model_max, cap=cap, share=AUTO_CUTOFF_SHARE)
     else:
         why = "the interrupted run's cutoff"
-    _say_setting(say, "sequence cutoff", Setting(max_length, why))
+    say_setting(say, "sequence cutoff", Setting(max_length, why))
     train_kept, train_cut = train_enc.cut(max_length)
     check_cutoff(train_cut, cfg.min_whole_share, "train.jsonl")
     val_kept, val_cut = val_enc.cut(max_length)
@@ -396,9 +407,12 @@ def prepare_data(
     return data
 
 
-def _encoded(ws: Workspace, split: str, examples: list[Example], tokenizer: Any, eot: str, tokenizer_sha256: str) -> tuple[EncodedSet, bool]:
+def _encoded(
+    ws: Workspace, split: str, examples: list[Example], tokenizer: Any, eot: str, tokenizer_sha256: str, memories: bool
+) -> tuple[EncodedSet, bool]:
     """One split encoded and checked, from the workspace's cache when nothing it depends on changed."""
-    key = encoding_key(dataset_sha256(ws.dataset_dir / f"{split}.jsonl"), tokenizer_sha256, eot, [e.id for e in examples])
+    shown = "memories" if memories else "no memories"
+    key = encoding_key(dataset_sha256(ws.dataset_dir / f"{split}.jsonl"), tokenizer_sha256, eot, [e.id for e in examples], shown)
     return cached_encoding(ws.cache_dir / "encoded", key, lambda: EncodedSet.from_encoded(encode_checked(tokenizer, examples, eot)))
 
 
@@ -434,14 +448,17 @@ def quantization_config(dtype: str) -> Any:
     )
 
 
-def add_lora(model: Any, cfg: TrainConfig, *, qlora: bool, checkpointing: bool) -> Any:
-    """Wrap ``model`` with a fresh LoRA adapter (PEFT)."""
-    from peft import get_peft_model, prepare_model_for_kbit_training
+def add_lora(model: Any, cfg: TrainConfig, *, qlora: bool, checkpointing: bool, adapter: Path | None = None) -> Any:
+    """Wrap ``model`` with a fresh LoRA adapter (PEFT), or with the trainable adapter saved in the
+    folder ``adapter`` (the preference stage continues its parent run's)."""
+    from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
     if qlora:
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False}
         )
+    if adapter is not None:
+        return PeftModel.from_pretrained(model, adapter, is_trainable=True)
     return get_peft_model(model, lora_config(cfg))
 
 
@@ -454,12 +471,17 @@ def lora_config(cfg: TrainConfig) -> Any:
     )
 
 
-def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, batch: BatchPlan, *, max_steps: int, has_val: bool) -> Any:
-    """The Trainer's settings: every value comes from the config or the plans above."""
+def training_arguments(
+    output_dir: Path, cfg: TrainConfig, device: DevicePlan, batch: BatchPlan, *, max_steps: int, has_val: bool,
+    kind: Callable[..., Any] | None = None, **extra: Any,
+) -> Any:
+    """The Trainer's settings: every value comes from the config or the plans above. ``kind``: a
+    subclass of ``TrainingArguments`` taking ``extra`` fields of its own (the preference stage
+    passes TRL's ``DPOConfig`` and its ``beta``)."""
     from transformers import TrainingArguments
 
     evaluate = has_val and cfg.eval_every > 0
-    return TrainingArguments(
+    return (kind or TrainingArguments)(
         output_dir=str(output_dir),
         max_steps=max_steps,
         per_device_train_batch_size=batch.micro_batch.value,
@@ -491,6 +513,7 @@ def training_arguments(output_dir: Path, cfg: TrainConfig, device: DevicePlan, b
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        **extra,
     )
 
 
@@ -514,11 +537,11 @@ def _packing(cfg: TrainConfig, device: str) -> Setting:
     return Setting(False, "auto: on a CPU the packed attention path is slower than length-grouped padded batches (bench/packing.py: 0.71x)")
 
 
-def _say_setting(say: Callable[[str], None], label: str, setting: Setting) -> None:
+def say_setting(say: Callable[[str], None], label: str, setting: Setting) -> None:
     say(f"  {label:<20} {setting.value}  ({setting.reason})")
 
 
-def _drop_default_printer(trainer: Any) -> None:
+def drop_default_printer(trainer: Any) -> None:
     """With tqdm off the Trainer prints raw log dicts; :class:`TrainProgress` replaces them."""
     from transformers.trainer_callback import PrinterCallback
 

@@ -1,8 +1,9 @@
 """The persona on Discord: :class:`DiscordBot` wires discord.py to the persona runtime.
 
 * Events: each message goes through the owner commands, then :class:`~.triggers.Triggers` and the
-  cooldowns, into the bounded :class:`~.queue.RequestQueue`; a ⭐ reaction on one of the bot's
-  messages puts its exchange in the collection.
+  cooldowns, into the bounded :class:`~.queue.RequestQueue`; a reaction on one of the bot's
+  messages is feedback on its exchange (:mod:`.feedback`: ⭐ also puts it in the collection), and
+  an owner's 🔁 (or ``again`` command) queues another take of it.
 * One worker answers the queue, one request at a time: it reads the context (:mod:`.context`),
   streams the persona's turn in a worker thread (the model never blocks the gateway), shows the
   typing indicator meanwhile, and posts each finished message as soon as it is ready, with a
@@ -10,7 +11,8 @@
 * The persona recalls memories for where the channel is, and after each answer hands the
   conversation to :meth:`~shizu.persona.runtime.Persona.remember` (which keeps the person's own
   messages, and the bot's replies only with ``[memory] remember_own_replies``).
-* Every answer is recorded in the exchange log; a failure is logged and, when someone addressed
+* Every answer is recorded in the exchange log, with the conversation it answered; the reply an
+  owner took again is stored as rejected feedback. A failure is logged and, when someone addressed
   the bot, answered with a short warning; the bot keeps going.
 * Mentions: the client's allowed mentions come from ``[discord] mentions`` (none by default), so
   a generated ``@everyone``, role or user ping never notifies anyone.
@@ -38,19 +40,21 @@ import discord
 
 from shizu.config import Config
 from shizu.errors import DiscordError
+from shizu.frontends.answered import reply_context
 from shizu.frontends.discord.commands import Status, format_status, help_text, parse_command
 from shizu.frontends.discord.context import Context, ContextReader, is_command, place_of
+from shizu.frontends.discord.feedback import RETAKE, STAR, base_emoji, store, verdict_of
 from shizu.frontends.discord.outgoing import pause_before, prepare
-from shizu.frontends.discord.queue import Request, RequestQueue
+from shizu.frontends.discord.queue import Request, RequestQueue, Retake
 from shizu.frontends.discord.triggers import Cooldowns, Seen, Triggers
 from shizu.persona.live import LiveMessage
 from shizu.persona.postprocess import OutMessage
 from shizu.persona.runtime import Done, Event, Persona, Reply, Said
 from shizu.store.exchanges import Exchange, ExchangeLog, SentMessage
+from shizu.store.feedback import FeedbackTable
 
 log = logging.getLogger("shizu.discord")
 
-STAR = "\N{WHITE MEDIUM STAR}"
 WARNING = "\N{WARNING SIGN}\N{VARIATION SELECTOR-16} Something went wrong while I was writing an answer (the bot's log says what)."
 PORTAL = "https://discord.com/developers/applications"
 
@@ -64,12 +68,15 @@ def intents() -> discord.Intents:
 
 
 class DiscordBot:
-    """``persona`` on Discord with the workspace's ``config``, recording exchanges in ``exchanges``."""
+    """``persona`` on Discord with the workspace's ``config``, recording exchanges and feedback in
+    the store of ``exchanges``."""
 
     def __init__(self, persona: Persona, config: Config, exchanges: ExchangeLog, *, rng: random.Random | None = None) -> None:
         self.persona = persona
         self.settings = settings = config.discord
         self.exchanges = exchanges
+        self.feedback = FeedbackTable(exchanges.store, config.privacy.opt_out)
+        self.me = frozenset({*config.persona.me, *exchanges.store.account_ids()})  # the person: owners too
         ignored = {*settings.deny_users, *config.privacy.opt_out}
         self.triggers = Triggers(settings, [persona.name, *settings.aliases], ignored, rng)
         self.command_prefixes = tuple(config.build.command_prefixes)
@@ -183,7 +190,36 @@ class DiscordBot:
                 log.debug("cooldown: not answering %s in %s", message.author.display_name, _where(message))
                 return
             self.cooldowns.start(channel_id, user_id)
-        dropped = self.queue.put(Request(channel_id=channel_id, is_dm=seen.is_dm, reason=reason, trigger=message))
+        self._enqueue(Request(channel_id=channel_id, is_dm=seen.is_dm, reason=reason, trigger=message))
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction on one of the persona's messages: feedback on its exchange (:mod:`.feedback`)."""
+        me = self.client.user
+        emoji = base_emoji(str(payload.emoji))
+        verdict = verdict_of(emoji)
+        if me is None or payload.user_id == me.id or (verdict is None and emoji != RETAKE):
+            return
+        member, user_id = payload.member, str(payload.user_id)
+        if (member is not None and member.bot) or user_id in self.triggers.ignored_users:
+            return
+        if emoji == RETAKE and user_id not in self._owners():
+            return
+        exchange_id = self.exchanges.exchange_of(str(payload.message_id))
+        if exchange_id is None:
+            return  # not a persona message
+        by = (user_id, member.display_name if member is not None else await self._user_name(payload.user_id))
+        if verdict is None:
+            log.info("%s asked for another take of exchange %d: %s", by[1], exchange_id, await self._take_again(exchange_id, by))
+            return
+        if emoji == STAR and self.exchanges.star(str(payload.message_id), *by, datetime.now(UTC)) is not None:
+            log.info("%s starred exchange %d: saved to the collection", by[1], exchange_id)
+        store(self.feedback, exchange_id, verdict, "discord-reaction", by, emoji=emoji)
+
+    # -- answering ------------------------------------------------------------------------
+
+    def _enqueue(self, request: Request) -> bool:
+        """Queue ``request``; ``False`` when it is the one dropped (the queue is full of direct messages)."""
+        dropped = self.queue.put(request)
         if dropped is not None:
             self.dropped += 1
             waited = time.monotonic() - dropped.queued_at
@@ -191,20 +227,7 @@ class DiscordBot:
                 "queue full (%d waiting): dropped the request of %s in %s after %.1f s",
                 self.queue.capacity, dropped.trigger.author.display_name, _where(dropped.trigger), waited,
             )
-
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        me = self.client.user
-        if me is None or payload.user_id == me.id or str(payload.emoji) != STAR:
-            return
-        member = payload.member
-        if (member is not None and member.bot) or str(payload.user_id) in self.triggers.ignored_users:
-            return
-        name = member.display_name if member is not None else await self._user_name(payload.user_id)
-        added = self.exchanges.star(str(payload.message_id), str(payload.user_id), name, datetime.now(UTC))
-        if added is not None:
-            log.info("%s starred exchange %d: saved to the collection", name, added)
-
-    # -- answering ------------------------------------------------------------------------
+        return dropped is not request
 
     async def _work(self) -> None:
         """Answer the queue, one request at a time, whatever happens to any one of them."""
@@ -259,8 +282,10 @@ class DiscordBot:
             trigger_author=author, trigger_text=self.reader.text(trigger, me.id),
             trigger_time=trigger.created_at, context_ids=context.ids, persona=self.persona.name, messages=tuple(sent),
             backend=self.persona.backend.label, stop=reply.stop, queued_ms=round(queued * 1000), latency_ms=round(latency * 1000),
-            created=datetime.now(UTC),
+            created=datetime.now(UTC), context=reply_context(context.history, reply.situation),
         ))
+        if request.retake is not None:
+            store(self.feedback, request.retake.exchange_id, "rejected", "reroll", request.retake.by, retake_id=exchange_id)
         self.answered += 1
         self.reply_seconds.append(latency)
         await self._remember(context, sent)
@@ -335,8 +360,38 @@ class DiscordBot:
 
     # -- commands and helpers -------------------------------------------------------------
 
+    async def _take_again(self, exchange_id: int, by: tuple[str, str]) -> str:
+        """Queue another take of the exchange ``exchange_id`` (its message answered again, in the
+        same context); returns what became of the request, in a few words."""
+        if self.paused:
+            return f"not now: paused (`{self.settings.command_prefix} resume` first)"
+        exchange = self.exchanges.exchanges([exchange_id])[exchange_id]
+        try:
+            channel = self.client.get_channel(int(exchange.channel_id)) or await self.client.fetch_channel(int(exchange.channel_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                return "its channel holds no messages"
+            trigger = await channel.fetch_message(int(exchange.trigger_id))
+        except discord.HTTPException as exc:
+            log.warning("cannot take exchange %d again: %s", exchange_id, exc)
+            return "the message it answered is gone"
+        request = Request(
+            channel_id=exchange.channel_id, is_dm=isinstance(channel, discord.DMChannel), reason="again", trigger=trigger,
+            retake=Retake(exchange_id, by),
+        )
+        return "queued" if self._enqueue(request) else "the queue is full; try again in a moment"
+
     async def _command(self, message: discord.Message, command: str) -> None:
         prefix = self.settings.command_prefix
+        if command == "again":
+            exchange_id = self.exchanges.latest("discord", str(message.channel.id))
+            if exchange_id is None:
+                await message.reply("I have not answered in this channel yet: nothing to take again.", mention_author=False)
+                return
+            outcome = await self._take_again(exchange_id, (str(message.author.id), message.author.display_name))
+            log.info("owner command %r from %s in %s: %s", command, message.author.display_name, _where(message), outcome)
+            if outcome != "queued":
+                await message.reply(f"No other take: {outcome}.", mention_author=False)
+            return
         if command == "pause":
             self.paused = True
             dropped = self.queue.clear()
@@ -373,7 +428,8 @@ class DiscordBot:
         )
 
     def _owners(self) -> set[str]:
-        owners = set(self.settings.owners)
+        """Who may use the owner commands and ask for another take."""
+        owners = {*self.settings.owners, *self.me}
         app = self.client.application
         if app is not None:
             if app.team is not None:

@@ -1,9 +1,11 @@
 """Owner-only commands, written in any channel or DM the bot reads: ``!shizu pause`` and friends.
 
 ``pause`` (stop answering; waiting requests are dropped), ``resume``, ``status`` (queue, latency,
-backend), ``forget`` (clear this channel's context: nothing said before it is read again) and
-``help``. The prefix is ``[discord] command_prefix``; owners are the application's owner (or team)
-and ``[discord] owners``. Anyone else's commands are ignored.
+backend), ``forget`` (clear this channel's context: nothing said before it is read again),
+``again`` (another take of the bot's last reply in this channel; the discarded one is stored as
+rejected feedback, docs/feedback.md) and ``help``. The prefix is ``[discord] command_prefix``;
+owners are the application's owner (or team), ``[discord] owners`` and the person themselves
+(``[persona] me``, the accounts of their data packages). Anyone else's commands are ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-COMMANDS = ("pause", "resume", "status", "forget", "help")
+COMMANDS = ("pause", "resume", "status", "forget", "again", "help")
 
 
 def parse_command(text: str, prefix: str) -> str | None:
@@ -34,6 +36,7 @@ def help_text(prefix: str) -> str:
         f"`{prefix} resume`: answer again\n"
         f"`{prefix} status`: queue, latency and backend\n"
         f"`{prefix} forget`: forget what was said in this channel so far\n"
+        f"`{prefix} again`: another take of my last reply here (the old one counts as rejected)\n"
         f"`{prefix} help`: this list"
     )
 

@@ -21,7 +21,7 @@ from typing import Literal
 
 from shizu.config import DiscordConfig
 
-Reason = Literal["dm", "mention", "reply", "name", "chime-in"]
+Reason = Literal["dm", "mention", "reply", "name", "chime-in", "again"]  # "again": an owner asked for another take
 
 
 @dataclass(frozen=True, slots=True)

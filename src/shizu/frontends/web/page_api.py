@@ -5,9 +5,14 @@
   message's speaker and time, and optionally ``where``, as in the API), streamed as server-sent
   events: ``message`` for each finished message of the burst (its id, text and media, see
   :mod:`.wire`), then ``done`` (with the ``memories`` the reply recalled), or ``error``.
-  Each reply is recorded in the workspace's exchange log (platform ``web``), so a ⭐ on it can put
-  it in the collection;
+  Each reply is recorded in the workspace's exchange log (platform ``web``) with the conversation
+  it answered, so a ⭐ on it can put it in the collection and a thumb is feedback on it. With
+  ``retake`` (a persona message id, the browser's voter id and name: "another take", the history
+  sent again without that reply), the reply it replaces is stored as ``rejected`` feedback once the
+  new one is written (docs/feedback.md);
 * ``POST /api/star``: put the exchange of one of the persona's messages in the collection;
+* ``POST /api/feedback``: a thumb ``up`` or ``down`` on one of the persona's messages, from a voter
+  (stored once per voter, verdict and exchange);
 * ``GET /api/collection``: the collection as HTML and CSS (the gallery ``shizu collection export``
   writes, with local files as ``/media/<n>`` links);
 * ``GET /media/<n>``: the local file of catalogue item ``n``, checked again at each request
@@ -23,7 +28,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -34,7 +39,9 @@ from shizu.chat.layout import Place, parse_place
 from shizu.chat.media import MediaItem
 from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
+from shizu.frontends.answered import reply_context
 from shizu.frontends.web.auth import require_key
+from shizu.frontends.web.blind_api import VOTER
 from shizu.frontends.web.conversation import WhereField, check_limits
 from shizu.frontends.web.http_errors import ApiError, bad_request
 from shizu.frontends.web.inert import DOWNLOAD_TYPE, media_file
@@ -43,6 +50,8 @@ from shizu.frontends.web.site import Site, site_of
 from shizu.frontends.web.streaming import SSE_HEADERS, failure, opened, sse
 from shizu.frontends.web.wire import memories_json, message_json
 from shizu.persona import Done, Event, LiveMessage, Reply, Said
+from shizu.store import MessageStore
+from shizu.store.feedback import FeedbackTable
 
 router = APIRouter(dependencies=[Depends(require_key)])
 
@@ -56,16 +65,29 @@ class PageMessage(BaseModel):
     time: datetime
 
 
+class Judged(BaseModel):
+    """One of the persona's messages, and who judges it: the browser's voter id and the name shown."""
+
+    message_id: str = Field(min_length=1, max_length=128)
+    voter: str = Field(pattern=VOTER)
+    by: str = Field(min_length=1, max_length=64)
+
+
 class PageChat(BaseModel):
     model: str | None = None
     place: str = "dm"
     history: list[PageMessage] = Field(min_length=1)
     where: WhereField | None = None
+    retake: Judged | None = None  # another take: the reply this one replaces
 
 
 class StarRequest(BaseModel):
     message_id: str = Field(min_length=1, max_length=128)
     by: str = Field(min_length=1, max_length=64)
+
+
+class FeedbackRequest(Judged):
+    verdict: Literal["up", "down"]
 
 
 @router.get("/api/info")
@@ -87,9 +109,13 @@ async def chat(body: PageChat, request: Request) -> Response:
         LiveMessage(served.persona.name if m.persona else m.speaker, m.text, _aware(m.time), is_persona=m.persona)
         for m in body.history
     ]
+    retake = None
+    if body.retake is not None:
+        with site.ws.open_store() as store:
+            retake = _exchange_of(store, body.retake.message_id, "retake.message_id"), body.retake
     asked = time.monotonic()
     events = await opened(served.stream(history, place, where=body.where.where() if body.where is not None else None))
-    exchange = _Recorder(site, served, place, history, asked)
+    exchange = _Recorder(site, served, place, history, asked, retake)
     return StreamingResponse(exchange.events(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -97,12 +123,29 @@ async def chat(body: PageChat, request: Request) -> Response:
 def star(body: StarRequest, request: Request) -> dict[str, Any]:
     """Put the exchange that sent ``message_id`` in the collection (the first star counts)."""
     with site_of(request).ws.open_store() as store:
-        log = ExchangeLog(store)
-        added = log.star(body.message_id, f"{PLATFORM}:{body.by}", body.by, datetime.now(UTC))
-        known = added is not None or bool(log.persona_texts([body.message_id]))
-    if not known:
-        raise ApiError(404, f"No persona message {body.message_id!r} in the exchange log", param="message_id", code="not_found")
+        _exchange_of(store, body.message_id)
+        added = ExchangeLog(store).star(body.message_id, f"{PLATFORM}:{body.by}", body.by, datetime.now(UTC))
     return {"starred": True, "added": added is not None}
+
+
+@router.post("/api/feedback")
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    """A thumb on one of the persona's messages; ``stored`` is false when this voter gave it already."""
+    ws = site_of(request).ws
+    with ws.open_store() as store:
+        exchange_id = _exchange_of(store, body.message_id)
+        stored = FeedbackTable(store, ws.config.privacy.opt_out).add(
+            exchange_id, body.verdict, source="web", giver=f"{PLATFORM}:{body.voter}", giver_name=body.by, at=datetime.now(UTC),
+        )
+    return {"stored": stored}
+
+
+def _exchange_of(store: MessageStore, message_id: str, param: str = "message_id") -> int:
+    """The exchange that sent the persona message ``message_id``, else 404."""
+    exchange_id = ExchangeLog(store).exchange_of(message_id)
+    if exchange_id is None:
+        raise ApiError(404, f"No persona message {message_id!r} in the exchange log", param=param, code="not_found")
+    return exchange_id
 
 
 @router.get("/api/collection")
@@ -138,10 +181,14 @@ def media(number: int, request: Request) -> FileResponse:
 
 
 class _Recorder:
-    """Streams one page reply and records it in the exchange log when the turn is over."""
+    """Streams one page reply and records it in the exchange log when the turn is over (with
+    ``retake``, the exchange it replaces and who asked: that one is then stored as rejected)."""
 
-    def __init__(self, site: Site, served: ServedModel, place: Place, history: list[LiveMessage], asked: float) -> None:
-        self.site, self.served, self.place, self.history, self.asked = site, served, place, history, asked
+    def __init__(
+        self, site: Site, served: ServedModel, place: Place, history: list[LiveMessage], asked: float,
+        retake: tuple[int, Judged] | None = None,
+    ) -> None:
+        self.site, self.served, self.place, self.history, self.asked, self.retake = site, served, place, history, asked, retake
         self.prefix = f"{PLATFORM}-{secrets.token_hex(8)}"
 
     async def events(self, events: AsyncIterator[Event | Usage]) -> AsyncIterator[bytes]:
@@ -175,10 +222,17 @@ class _Recorder:
             ),
             backend=self.served.persona.backend.label, stop=reply.stop,
             queued_ms=round((usage.started - self.asked) * 1000), latency_ms=round((usage.finished - usage.started) * 1000),
-            created=datetime.now(UTC),
+            created=datetime.now(UTC), context=reply_context(self.history, reply.situation),
         )
-        with self.site.ws.open_store() as store:
-            ExchangeLog(store).record(exchange)
+        ws = self.site.ws
+        with ws.open_store() as store:
+            exchange_id = ExchangeLog(store).record(exchange)
+            if self.retake is not None:
+                replaced, by = self.retake
+                FeedbackTable(store, ws.config.privacy.opt_out).add(
+                    replaced, "rejected", source="reroll", giver=f"{PLATFORM}:{by.voter}", giver_name=by.by, at=exchange.created,
+                    retake_id=exchange_id,
+                )
 
 
 def _aware(when: datetime) -> datetime:

@@ -64,6 +64,7 @@ class LlamaCppBackend:
         self.threads = threads or _cores()
         self.precision = precision  # of a GGUF this backend has to write (a base from a folder, a merged model)
         self._say = say
+        self.seed: int | None = None  # the sampling seed of every reply from now on (None: llama.cpp's own, a fresh one each time)
         self._tokenizer: Any = None
         self._llm: Any = None
         self._lock = threading.Lock()  # loading
@@ -148,6 +149,8 @@ class LlamaCppBackend:
         shaping = settings.repetition_penalty != 1 or settings.temperature not in (0, 1)
         decoder = DecodeStream(skip_special_tokens=False)
         with self._busy:
+            if self.seed is not None:
+                llm.set_seed(self.seed)  # generate() makes its sampler from the seed set now
             tokens = llm.generate(
                 ids, top_k=0, top_p=settings.top_p, min_p=0.0, typical_p=1.0, temp=0.0 if greedy else 1.0, repeat_penalty=1.0,
                 logits_processor=LogitsProcessorList([_like_transformers(settings.repetition_penalty, settings.temperature)]) if shaping else None,

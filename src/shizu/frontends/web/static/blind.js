@@ -5,11 +5,7 @@
 Shizu.run(async () => {
   const $ = id => document.getElementById(id);
   const {el} = Shizu;
-  let voter = Shizu.stored("voter", "");
-  if (!/^[A-Za-z0-9_-]{8,64}$/.test(voter)) {
-    voter = crypto.randomUUID();
-    Shizu.store("voter", voter);
-  }
+  const voter = Shizu.voter();
   const model = new URLSearchParams(location.search).get("model");
   const asking = model ? {voter, model} : {voter};  // a new question is a POST: asking changes the server's state
 

@@ -1,7 +1,9 @@
 // The one-on-one chat page: the conversation lives in the page; each reply streams in from
 // /api/chat, one message (one row) per line of the persona's burst. With the Discord ids of a
 // channel given, the persona recalls that channel's memories; what it recalled is under the reply
-// (a closed <details>), always as text.
+// (a closed <details>), always as text. Each persona message has a star (the collection) and
+// thumbs up and down (feedback); the latest reply has "another take": it is set aside (faded)
+// and the same conversation asked again, the reply set aside counting as rejected (docs/feedback.md).
 "use strict";
 
 Shizu.run(async () => {
@@ -12,8 +14,10 @@ Shizu.run(async () => {
   const info = await Shizu.json("/api/info");
   const persona = info.persona;
   const list = new Shizu.MessageList($("messages"), persona);
+  const voter = Shizu.voter();
   let history = [];
   let busy = false;
+  let retake = null;  // the "another take" button of the latest reply
 
   document.title = `${persona} · Shizu`;
   $("persona-title").textContent = persona;
@@ -63,7 +67,7 @@ Shizu.run(async () => {
   for (const [id, key] of remembered) {
     $(id).addEventListener("input", () => { Shizu.store(key, $(id).value); refresh(); });
   }
-  $("reset").addEventListener("click", () => { history = []; list.clear(); $("text").focus(); });
+  $("reset").addEventListener("click", () => { history = []; retake = null; list.clear(); $("text").focus(); });
 
   function scroll() { $("scroller").scrollTop = $("scroller").scrollHeight; }
   function typing(on) {
@@ -71,44 +75,69 @@ Shizu.run(async () => {
   }
   function problem(text) { $("messages").append(el("div", {class: "error"}, text)); scroll(); }
 
-  function starButton(id) {
-    const button = el("button", {class: "star", type: "button", title: "Star: keep it in the collection"}, "★");
+  // A button that POSTs body() to path once clicked, then stays lit.
+  function action(kind, glyph, title, lit, path, body) {
+    const button = el("button", {class: kind, type: "button", title, "aria-label": title}, glyph);
     button.addEventListener("click", async () => {
       try {
-        await Shizu.api("/api/star", Shizu.post({message_id: id, by: speaker()}));
+        await Shizu.api(path, Shizu.post(body()));
         button.classList.add("on");
-        button.title = "In the collection";
+        button.title = lit;
       } catch (error) { problem(error.message); }
     });
     return button;
   }
+  function actions(id) {
+    const thumb = verdict => () => ({message_id: id, verdict, voter, by: speaker()});
+    return el("div", {class: "actions"},
+      action("star", "★", "Star: keep it in the collection", "In the collection", "/api/star", () => ({message_id: id, by: speaker()})),
+      action("thumb up", "👍", "Good reply", "You liked it", "/api/feedback", thumb("up")),
+      action("thumb down", "👎", "Bad reply", "You disliked it", "/api/feedback", thumb("down")));
+  }
 
-  async function send(text) {
-    const now = new Date();
-    history.push({speaker: speaker(), text, persona: false, time: now.toISOString()});
-    list.add({author: speaker(), text, time: now});
-    scroll();
+  // "Another take" on the latest reply: set it aside and ask the same conversation again.
+  function offerRetake(reply) {
+    retake = el("button", {class: "retake", type: "button", title: "Another take (this reply counts as rejected)",
+                           "aria-label": "Another take"}, "🔁");
+    retake.addEventListener("click", async () => {
+      if (busy) return;
+      const setAside = history.splice(reply.from);
+      for (const row of reply.rows) row.classList.add("discarded");
+      if (!await ask({retake: {message_id: reply.ids[0], voter, by: speaker()}})) {
+        history.push(...setAside);
+        for (const row of reply.rows) row.classList.remove("discarded");
+        offerRetake(reply);
+      }
+    });
+    reply.rows[reply.rows.length - 1].querySelector(".actions").append(retake);
+  }
+
+  // The persona's reply to the conversation so far (extra: more of the request); true when it answered.
+  async function ask(extra = {}) {
     busy = true;
     $("send").disabled = true;
     typing(true);
+    retake?.remove();
+    retake = null;
+    const reply = {from: history.length, ids: [], rows: []};
     try {
-      const body = {place: place(), history: history.slice(-HISTORY)};
+      const body = {place: place(), history: history.slice(-HISTORY), ...extra};
       if (info.models.length > 1) body.model = $("model").value;
       if (where()) body.where = where();
-      let last = null;
       const response = await Shizu.api("/api/chat", Shizu.post(body));
       await Shizu.events(response, (name, data) => {
         if (name === "message") {
           const time = new Date();
           const row = list.add({author: persona, text: data.body, media: data.media, time, persona: true});
-          row.append(starButton(data.id));
-          last = row;
+          row.append(actions(data.id));
+          reply.ids.push(data.id);
+          reply.rows.push(row);
           history.push({speaker: persona, text: data.text, persona: true, time: time.toISOString()});
           scroll();
         } else if (name === "done" && data.messages === 0) {
           problem(`${persona} did not answer.`);
-        } else if (name === "done" && data.memories.length && last) {
-          last.querySelector(".content").append(recalled(data.memories));
+        } else if (name === "done" && data.memories.length && reply.rows.length) {
+          reply.rows[reply.rows.length - 1].querySelector(".content").append(recalled(data.memories));
         } else if (name === "error") {
           problem(data.error.message);
         }
@@ -120,6 +149,16 @@ Shizu.run(async () => {
       $("send").disabled = false;
       typing(false);
     }
+    if (reply.rows.length) offerRetake(reply);
+    return reply.rows.length > 0;
+  }
+
+  function send(text) {
+    const now = new Date();
+    history.push({speaker: speaker(), text, persona: false, time: now.toISOString()});
+    list.add({author: speaker(), text, time: now});
+    scroll();
+    ask();
   }
 
   $("composer").addEventListener("submit", event => {

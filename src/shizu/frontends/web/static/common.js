@@ -236,6 +236,15 @@ const Shizu = (() => {
 
   function stored(key, fallback) { return localStorage.getItem(`shizu.${key}`) ?? fallback; }
   function store(key, value) { localStorage.setItem(`shizu.${key}`, value); }
+  // This browser's random id for the blind test and feedback (no account, no address), made once.
+  function voter() {
+    let id = stored("voter", "");
+    if (!/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+      id = crypto.randomUUID();
+      store("voter", id);
+    }
+    return id;
+  }
 
-  return {el, escape, safeUrl, defuse, markdown, avatar, colour, media, MessageList, api, json, post, events, stored, store, run};
+  return {el, escape, safeUrl, defuse, markdown, avatar, colour, media, MessageList, api, json, post, events, stored, store, voter, run};
 })();

@@ -1,0 +1,156 @@
+"""``shizu train --preference``: rounds of self-play and DPO on top of a finished run.
+
+Each round (SPIN's iterations, ``--rounds N``) has the latest run answer ``--pairs`` training
+contexts (evenly spread over ``train.jsonl``) through the persona runtime (:mod:`.selfplay`),
+adds the owner's rerolls of the live bot (:mod:`.feedback`), then trains a new run on those pairs with the latest run as parent and reference
+(:func:`shizu.train.dpo.train_on_pairs`): round 1 continues ``--parent`` (default: the latest
+finished supervised run), round 2 the run round 1 wrote, and so on. With one round the run is
+``--name``; with several, ``<name>-r1``, ``<name>-r2``... ``--resume`` finishes the interrupted
+round from its checkpoint, on its own pairs, and goes on with the rounds left.
+
+Everything that can be wrong with the options is checked before the first reply is generated.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from shizu import runs
+from shizu.errors import TrainError
+from shizu.eval.heldout import read_heldout, spread
+from shizu.persona import Persona
+from shizu.preference.feedback import feedback_pairs
+from shizu.preference.selfplay import self_play
+from shizu.preference.signals import History
+from shizu.progress import QUIET, Reporter
+from shizu.store.feedback import FeedbackTable
+from shizu.train import dpo
+from shizu.train.pair import Pair
+from shizu.train.recipe import TrainResult, read_dataset
+from shizu.workspace import Workspace
+
+DEFAULT_CONTEXTS = 200  # training contexts answered per round: one reply each (~1-3 s on a laptop CPU with SmolLM2)
+
+
+@dataclass(frozen=True)
+class PreferenceOptions:
+    """The flags of ``shizu train --preference``; ``None``: not given (the default, or with
+    ``--resume`` the interrupted run's own)."""
+
+    parent: str | None = None  # --parent: the run to continue (default: the latest finished supervised run)
+    rounds: int | None = None  # default 1
+    contexts: int | None = None  # --pairs: training contexts answered per round, evenly spread (default DEFAULT_CONTEXTS)
+    beta: float | None = None  # default dpo.DEFAULT_BETA
+    learning_rate: float | None = None
+    steps: int | None = None
+    epochs: float | None = None
+    qlora: bool | None = None
+    name: str | None = None
+    resume: bool = False
+    seed: int = 0
+
+    def given(self) -> list[str]:
+        """The flags set, besides --name and --resume (a resumed run takes none)."""
+        flags = {
+            "--parent": self.parent, "--rounds": self.rounds, "--pairs": self.contexts, "--beta": self.beta, "--lr": self.learning_rate,
+            "--steps": self.steps, "--epochs": self.epochs, "--qlora": self.qlora,
+        }
+        return [flag for flag, value in flags.items() if value is not None]
+
+
+def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Reporter = QUIET) -> TrainResult:
+    """Run (or resume) the preference rounds; the result is the last run's (or the interrupted one's)."""
+    if options.resume:
+        return _resume(ws, options, reporter)
+    rounds, contexts = options.rounds or 1, options.contexts or DEFAULT_CONTEXTS
+    if rounds < 1 or contexts < 1:
+        raise TrainError("--rounds and --pairs must be at least 1", hint="For example `shizu train --preference --rounds 2 --pairs 200`.")
+    parent = options.parent or dpo.latest_parent(ws)
+    if parent not in runs.finished_runs(ws.runs_dir):
+        raise TrainError(
+            f"No finished run named {parent!r} in {ws.runs_dir} to continue",
+            hint=f"Pick one of: {', '.join(runs.finished_runs(ws.runs_dir)) or 'none yet (train one with `shizu train`)'}.",
+        )
+    series = options.name or datetime.now().strftime("%Y%m%d-%H%M%S") + "-pref"
+    first = _settings(series, parent, 1, options)
+    problems = first.problems()
+    if problems:
+        raise TrainError("Invalid preference options: " + "; ".join(problems), hint="Fix the flags of `shizu train --preference`.")
+    for k in range(1, rounds + 1):
+        name = _settings(series, parent, k, options).name
+        if (ws.runs_dir / name).exists() or runs.partial_dir(ws.runs_dir, name).exists():
+            raise TrainError(f"A run named {name!r} is already in {ws.runs_dir}", hint="Pick another --name.")
+    read_dataset(ws, ws.config.train)  # train.jsonl is there and holds examples
+    made_with = {"series": series, "contexts": contexts, "seed": options.seed}
+    return _rounds(ws, first, made_with, reporter)
+
+
+def _rounds(ws: Workspace, settings: dpo.StageSettings, made_with: dict[str, Any], reporter: Reporter) -> TrainResult:
+    """Rounds ``settings.round`` to ``settings.rounds``: make the pairs with the parent, train on them."""
+    while True:
+        pairs = _round_pairs(ws, settings.parent, made_with, settings.round, reporter)
+        result = dpo.train_on_pairs(ws, settings, pairs, reporter, made_with=made_with)
+        if not result.finished or settings.round == settings.rounds:
+            return result
+        settings = replace(settings, name=_round_name(made_with["series"], settings.round + 1, settings.rounds), parent=result.name, round=settings.round + 1)
+
+
+def _round_pairs(ws: Workspace, parent: str, made_with: dict[str, Any], round_number: int, reporter: Reporter) -> list[Pair]:
+    """One round's pairs: ``parent`` answers the round's training contexts, and the rerolls of the live bot."""
+    config = ws.config
+    train_path = ws.dataset_dir / "train.jsonl"
+    examples, turns = read_heldout(train_path, config.build.timezone)
+    chosen = spread(turns, made_with["contexts"])
+    reporter.say(f"Self-play, round {round_number}: run {parent!r} answers {len(chosen)} of the {len(turns)} persona turns of {train_path.name}")
+    with ws.open_store() as store:
+        history = History.read(examples, store, config.privacy.opt_out)
+        feedback = FeedbackTable(store, config.privacy.opt_out).items()
+    persona = Persona.load(ws, run=parent, server="", say=lambda line: reporter.say(f"  {line}"))
+    played = self_play(persona, chosen, history, seed=made_with["seed"] + 1000 * (round_number - 1), reporter=reporter)
+    rerolls, unused = feedback_pairs(feedback, persona)
+    del persona
+    _free_memory()  # the generating model goes before the training one loads
+    reporter.say(f"  {played.describe()}")
+    if feedback:
+        why = "; ".join(f"{count} {reason}" for reason, count in unused.most_common())
+        reporter.say(f"  feedback on the live bot: {len(rerolls)} pairs from rerolls" + (f"; not used: {why}" if why else ""))
+    return played.pairs + rerolls
+
+
+def _resume(ws: Workspace, options: PreferenceOptions, reporter: Reporter) -> TrainResult:
+    if options.given():
+        flags = ", ".join(options.given())
+        raise TrainError(f"--resume continues a run with its own settings; it cannot take {flags}", hint="Drop those flags, or start a new run.")
+    found = dpo.resumable(ws, options.name)
+    if found is None:
+        raise TrainError("The interrupted run is a supervised one, not a preference stage", hint="Continue it with `shizu train --resume`.")
+    settings, pairs, resolved = found
+    made_with = resolved.get("made_with") or {"series": settings.name, "contexts": DEFAULT_CONTEXTS, "seed": 0}
+    result = dpo.train_on_pairs(ws, settings, pairs, reporter, resumed=resolved, made_with=made_with)
+    if not result.finished or settings.round == settings.rounds:
+        return result
+    following = replace(settings, name=_round_name(made_with["series"], settings.round + 1, settings.rounds), parent=result.name, round=settings.round + 1)
+    return _rounds(ws, following, made_with, reporter)
+
+
+def _free_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _settings(series: str, parent: str, round_number: int, options: PreferenceOptions) -> dpo.StageSettings:
+    return dpo.StageSettings(
+        name=_round_name(series, round_number, options.rounds or 1), parent=parent, beta=options.beta or dpo.DEFAULT_BETA,
+        learning_rate=options.learning_rate or dpo.DEFAULT_LEARNING_RATE, steps=options.steps or 0,
+        epochs=options.epochs or dpo.DEFAULT_EPOCHS, qlora=options.qlora, round=round_number, rounds=options.rounds or 1,
+    )
+
+
+def _round_name(series: str, round_number: int, rounds: int) -> str:
+    return series if rounds == 1 else f"{series}-r{round_number}"

@@ -1,0 +1,333 @@
+"""The preference stage (``shizu train --preference``): DPO on top of a finished run, given its pairs.
+
+The pairs are made by :mod:`shizu.preference` (which needs the persona runtime); this module only
+trains on them, readable top to bottom like :mod:`shizu.train.recipe`, whose pieces it reuses:
+
+1. settings: the parent run's ``[train]`` config (its base, LoRA, batch size, cutoff) with the
+   stage's own learning rate, steps and beta (with ``--resume``: the interrupted run's own);
+2. machine: the same device, dtype, thread and QLoRA planning as supervised training;
+3. base model (the parent's, same weights hash) and the parent's tokenizer as trained;
+4. pairs: rendered, masked and checked like supervised examples (:mod:`shizu.train.pair_encode`),
+   cut to the parent's sequence cutoff; a pair of weight ``w`` is in the training set ``w`` times;
+5. model: the base with the parent's adapter, trainable; micro-batches planned for memory with a
+   pair counted as one sequence twice as long (both sides are in one forward pass);
+6. train: TRL's ``DPOTrainer`` (:mod:`shizu.train.pair_trainer`) with the parent's adapter as the
+   reference (a frozen copy, so the policy is pulled towards the real replies *relative to the
+   parent*), checkpoints every ``save_every`` steps and on Ctrl-C, ``--resume`` after a kill;
+7. finish: adapter, tokenizer, ``pairs.jsonl`` and ``meta.json`` (which names the parent run)
+   renamed into ``runs/<name>/`` at once, like any run: chat, export and eval take it as they are.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import torch
+
+import shizu
+from shizu import runs
+from shizu.chat.template import end_of_turn
+from shizu.config import TrainConfig
+from shizu.dataset.reader import dataset_sha256
+from shizu.errors import TrainError
+from shizu.progress import QUIET, Reporter
+from shizu.train.base_model import BaseModel, resolve_base
+from shizu.train.encode import auto_cutoff
+from shizu.train.hardware import ModelDims, Setting, detect_hardware, plan_batch, plan_device
+from shizu.train.loss_curve import write_curves
+from shizu.train.pair import PAIRS_FILE, Pair, read_pairs, write_pairs
+from shizu.train.pair_encode import EncodedPair, encode_pairs
+from shizu.train.preflight import ensure_distinct_pad
+from shizu.train.progress import SaveOnInterrupt, TrainProgress
+from shizu.train.recipe import AUTO_CUTOFF_SHARE, MAX_LENGTH_CAP, TrainResult, add_lora, drop_default_printer, load_model, say_setting, training_arguments
+from shizu.workspace import Workspace
+
+STAGE = "preference"  # meta.json's and resolved.json's "stage" of a preference run
+DEFAULT_BETA = 0.1  # DPO's beta: how far from the parent the policy may move (higher: less far)
+DEFAULT_LEARNING_RATE = 2e-5  # a tenth of supervised training's default: DPO moves a trained policy, gently
+DEFAULT_EPOCHS = 1.0  # passes over the pairs
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """One preference stage: which run it continues, what it is called, how it trains."""
+
+    name: str
+    parent: str  # the finished run whose adapter is continued and is the reference
+    beta: float = DEFAULT_BETA
+    learning_rate: float = DEFAULT_LEARNING_RATE
+    steps: int = 0  # > 0: exactly this many optimizer steps; 0: ``epochs`` passes over the pairs
+    epochs: float = DEFAULT_EPOCHS
+    qlora: bool | None = None  # None: as the parent was trained
+    round: int = 1  # which self-play round this is (SPIN's iterations), of ``rounds``
+    rounds: int = 1
+
+    def problems(self) -> list[str]:
+        checks = [
+            (self.beta > 0, "--beta must be > 0 (for example 0.1)"),
+            (0 < self.learning_rate < 1, "--lr must be in (0, 1) (for example 2e-5)"),
+            (self.steps >= 0, "--steps must be >= 0"),
+            (self.epochs > 0, "--epochs must be > 0"),
+            (1 <= self.round <= self.rounds, "--rounds must be >= 1"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+
+def train_on_pairs(
+    ws: Workspace, settings: StageSettings, pairs: list[Pair], reporter: Reporter = QUIET, *,
+    resumed: dict[str, Any] | None = None, made_with: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train (or, with ``resumed``: the interrupted run's resolved.json, continue) one preference stage.
+
+    ``made_with``: how the pairs were made, kept in resolved.json and meta.json (``--resume`` makes
+    the pairs of the rounds left the same way)."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer, set_seed
+    from transformers.utils import logging as hf_logging
+    from trl import DPOConfig
+
+    from shizu.train.pair_trainer import REFERENCE_ADAPTER, PairTrainer
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise TrainError("The preference stage runs in one process", hint="Run `shizu train --preference` without `accelerate launch`.")
+    say = reporter.say
+
+    # 1. Settings.
+    problems = settings.problems()
+    if problems:
+        raise TrainError("Invalid preference options: " + "; ".join(problems), hint="Fix the flags of `shizu train --preference`.")
+    parent_path = ws.runs_dir / settings.parent
+    parent = runs.read_meta(parent_path)
+    cfg = _config(parent, settings)
+    say(f"{'Resuming' if resumed else 'Starting'} preference run {settings.name!r} on top of run {settings.parent!r}"
+        + (f" (round {settings.round} of {settings.rounds})" if settings.rounds > 1 else ""))
+
+    # 2. Machine.
+    hardware = detect_hardware()
+    device = plan_device(hardware, qlora=cfg.qlora)
+    torch.set_num_threads(device.threads.value)
+    for label, setting in (("device", device.device), ("dtype", device.dtype), ("CPU threads", device.threads), ("QLoRA", device.qlora)):
+        say_setting(say, label, setting)
+
+    # 3. Base model and the parent's tokenizer.
+    base = _parent_base(parent, cfg, settings.parent, say)
+    if resumed and base.sha256 != resumed["base_sha256"]:
+        raise TrainError(f"The base model changed since run {settings.name!r} started, so it cannot be resumed", hint="Start a new preference run.")
+    tokenizer = AutoTokenizer.from_pretrained(parent_path)
+    tokenizer.padding_side = "right"
+    eot = end_of_turn(tokenizer)
+    say(f"  end-of-turn token {eot!r} (from the chat template: the runtime stops on it)")
+    say(f"  ✓ {ensure_distinct_pad(tokenizer, eot)}")
+
+    # 4. Pairs: the checks and the cutoff of supervised training.
+    encoded = encode_pairs(tokenizer, pairs, eot)
+    say(f"  ✓ {len(pairs)} pairs render with the chat template; the inference prompt is a prefix of every render")
+    say(f"  ✓ only the judged persona turn is scored, each side ending with {eot!r}")
+    cap = MAX_LENGTH_CAP[device.device.value]
+    max_length, why = _cutoff(parent, resumed, [pair.length for pair in encoded.pairs], model_max=getattr(tokenizer, "model_max_length", cap) or cap, cap=cap)
+    say_setting(say, "sequence cutoff", Setting(max_length, why))
+    encoded = encoded.cut(max_length)
+    say(f"  ✓ {encoded.describe(max_length)}")
+    if not encoded.pairs:
+        raise TrainError(
+            "No preference pair to train on" + (f": none fits in {max_length} tokens" if pairs else ""),
+            hint="Use more contexts (--pairs), or a parent run with a longer cutoff ([train] max_length).",
+        )
+    rows = [pair for pair in encoded.pairs for _ in range(pair.weight)]
+    if len(rows) > len(encoded.pairs):
+        say(f"  {len(rows) - len(encoded.pairs)} extra rows for pairs weighted by reactions ({len(rows)} rows of {len(encoded.pairs)} pairs)")
+    max_steps = resumed["max_steps"] if resumed else (settings.steps or math.ceil(len(rows) / cfg.batch_size * settings.epochs))
+    say_setting(say, "steps", Setting(max_steps, "--steps" if settings.steps else f"{settings.epochs:g} pass(es) over {len(rows)} rows, {cfg.batch_size} per step"))
+
+    # 5. Model: the parent's adapter, trainable, and the memory plan.
+    model = load_model(base.path, device, tokenizer.pad_token_id)
+    batch = plan_batch(
+        hardware, ModelDims.from_config(model.config, model.num_parameters()), dtype=device.dtype.value, qlora=device.qlora.value,
+        max_length=2 * max_length, batch_size=cfg.batch_size, lora_rank=cfg.lora_rank, checkpointing=cfg.gradient_checkpointing,
+    )
+    for label, setting in (("micro-batch (pairs)", batch.micro_batch), ("accumulation", batch.grad_accum), ("grad. checkpointing", batch.checkpointing)):
+        say_setting(say, label, setting)
+    set_seed(cfg.seed)
+    model = add_lora(model, cfg, qlora=device.qlora.value, checkpointing=batch.checkpointing.value, adapter=parent_path)
+    trainable, total = model.get_nb_trainable_parameters()
+    say(f"  continuing the adapter of run {settings.parent!r}: {trainable:,} trainable parameters ({trainable / total:.2%});"
+        f" the reference is a frozen copy of it; DPO beta {settings.beta:g}, learning rate {cfg.learning_rate:g}")
+    planned_tokens = round(sum(pair.tokens for pair in rows) * max_steps * cfg.batch_size / len(rows))
+    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens (both sides of every pair; the reference reads them too, without gradients)")
+
+    # 6. Train.
+    resolved = {
+        "stage": STAGE, "name": settings.name, "settings": asdict(settings), "config": msgspec.to_builtins(cfg),
+        "max_steps": max_steps, "max_length": max_length, "base_sha256": base.sha256, "made_with": made_with or {},
+    }
+    interrupt, progress = SaveOnInterrupt(reporter), TrainProgress(reporter, planned_tokens)
+    with interrupt.armed():
+        partial = runs.partial_dir(ws.runs_dir, settings.name) if resumed else runs.start_run(ws.runs_dir, settings.name, resolved)
+        if not resumed:
+            write_pairs(partial / PAIRS_FILE, pairs)
+        checkpoint = runs.latest_checkpoint(partial) if resumed else None
+        if resumed:
+            say(f"  continuing from {checkpoint.name}" if checkpoint else "  no complete checkpoint yet: starting from step 0")
+        started = time.perf_counter()
+        trainer = PairTrainer(
+            model=model,
+            args=training_arguments(
+                partial, cfg, device, batch, max_steps=max_steps, has_val=False,
+                kind=DPOConfig, beta=settings.beta, max_length=max_length, precompute_ref_log_probs=False,
+            ),
+            train_dataset=_dataset(Dataset, rows),
+            processing_class=tokenizer,
+            callbacks=[progress, interrupt],
+        )
+        drop_default_printer(trainer)
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    state = trainer.state
+    if interrupt.interrupted and state.global_step < max_steps:
+        return TrainResult(name=settings.name, path=partial, finished=False, step=state.global_step, max_steps=max_steps)
+    metrics = _metrics(state, time.perf_counter() - started, progress.start_tokens)
+
+    # 7. Finish: the run folder appears complete or not at all.
+    incoming = runs.incoming_dir(ws.runs_dir, settings.name)
+    trainer.save_model(str(incoming))
+    shutil.rmtree(incoming / REFERENCE_ADAPTER, ignore_errors=True)  # the parent's adapter: the parent run has it
+    tokenizer.save_pretrained(incoming)
+    for clutter in ("training_args.bin", "README.md"):  # a pickle and a model card; meta.json says it all
+        (incoming / clutter).unlink(missing_ok=True)
+    write_pairs(incoming / PAIRS_FILE, pairs)
+    meta = {
+        "name": settings.name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "shizu_version": shizu.__version__,
+        "stage": STAGE,
+        "parent": {"name": settings.parent, "path": str(parent_path), "stage": parent.get("stage", "sft")},
+        "base": parent["base"],
+        "dataset": {"train": str(ws.dataset_dir / "train.jsonl"), "sha256": dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")},
+        "chat_format": {"end_of_turn": eot, "pad_token": tokenizer.pad_token},
+        "config": msgspec.to_builtins(cfg),
+        "memory": parent.get("memory"),  # the prompts it learnt with are the parent's (memories shown or not)
+        "preference": {
+            "objective": "dpo", "reference": f"run {settings.parent!r} (a frozen copy of its adapter)", "beta": settings.beta,
+            "round": settings.round, "rounds": settings.rounds, "pairs": len(pairs), "pairs_trained": len(encoded.pairs),
+            "rows": len(rows), "too_long": encoded.too_long, "prompt_mismatch": encoded.prompt_mismatch,
+            "sources": dict(Counter(pair.source for pair in pairs)), "rejected_because": dict(Counter(pair.why for pair in pairs)),
+            "made_with": made_with or {},
+        },
+        "resolved": {
+            "max_steps": max_steps, "max_length": max_length, "device": device.device.value, "dtype": device.dtype.value,
+            "threads": device.threads.value, "qlora": device.qlora.value, "micro_batch": batch.micro_batch.value,
+            "grad_accum": batch.grad_accum.value, "gradient_checkpointing": batch.checkpointing.value, "world_size": 1,
+        },
+        "versions": _versions(),
+        "metrics": metrics,
+    }
+    final = runs.finish_run(partial, incoming, settings.name, write_curves(incoming, settings.name, meta, state.log_history))
+    return TrainResult(name=settings.name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
+
+
+def resumable(ws: Workspace, name: str | None) -> tuple[StageSettings, list[Pair], dict[str, Any]] | None:
+    """The interrupted preference stage to continue (``name``'s, else the latest interrupted run):
+    its settings, its pairs and its resolved.json; ``None`` when that run is a supervised one."""
+    partial = runs.find_resumable(ws.runs_dir, name)
+    resolved = runs.read_resolved(partial)
+    if resolved.get("stage") != STAGE:
+        return None
+    return StageSettings(**resolved["settings"]), read_pairs(partial / PAIRS_FILE), resolved
+
+
+def resumes_preference(ws: Workspace, name: str | None) -> bool:
+    """Whether ``--resume`` (``name``'s run, else the latest interrupted one) continues a preference stage."""
+    try:
+        partial = runs.find_resumable(ws.runs_dir, name)
+    except TrainError:
+        return False  # nothing to resume: supervised training says so
+    return runs.read_resolved(partial).get("stage") == STAGE
+
+
+def latest_parent(ws: Workspace) -> str:
+    """The most recently finished supervised run: what ``--preference`` continues by default."""
+    supervised = [name for name in runs.finished_runs(ws.runs_dir) if runs.read_meta(ws.runs_dir / name).get("stage") != STAGE]
+    if not supervised:
+        raise TrainError(
+            f"No finished run in {ws.runs_dir} to start the preference stage from",
+            hint="Train one first with `shizu train` (the preference stage continues a finished run), then `shizu train --preference`.",
+        )
+    return max(supervised, key=lambda name: ((ws.runs_dir / name / runs.META_FILE).stat().st_mtime, name))
+
+
+def _config(parent: dict[str, Any], settings: StageSettings) -> TrainConfig:
+    """The parent's ``[train]`` settings with the stage's own (no fused kernels: TRL's DPO computes
+    its log-probabilities with a fused head of its own)."""
+    try:
+        cfg = msgspec.convert(parent.get("config") or {}, TrainConfig)
+    except msgspec.ValidationError as exc:
+        raise TrainError(f"Run {settings.parent!r} records settings this version cannot read ({exc})", hint="Pick another --parent run.") from None
+    qlora = cfg.qlora if settings.qlora is None else settings.qlora
+    return msgspec.structs.replace(cfg, learning_rate=settings.learning_rate, qlora=qlora, fused_kernels="off", eval_every=0)
+
+
+def _parent_base(parent: dict[str, Any], cfg: TrainConfig, name: str, say: Any) -> BaseModel:
+    """The parent's base model, resolved from its ``[train] base`` and checked to be the same weights."""
+    base = resolve_base(cfg.base, say=say)
+    recorded = (parent.get("base") or {}).get("sha256")
+    if recorded and recorded != base.sha256:
+        raise TrainError(
+            f"The base model {base.path} has other weights than the one run {name!r} was trained on",
+            hint="Restore that base model, or train a new run on this base with `shizu train`.",
+        )
+    return base
+
+
+def _cutoff(parent: dict[str, Any], resumed: dict[str, Any] | None, lengths: list[int], *, model_max: int, cap: int) -> tuple[int, str]:
+    """The sequence cutoff: the interrupted run's, else the parent's, else chosen from the pairs
+    as supervised training chooses it."""
+    if resumed:
+        return resumed["max_length"], "the interrupted run's cutoff"
+    recorded = (parent.get("resolved") or {}).get("max_length")
+    if recorded:
+        return int(recorded), "the parent run's cutoff"
+    return auto_cutoff(lengths, model_max=model_max, cap=cap, share=AUTO_CUTOFF_SHARE)
+
+
+def _dataset(dataset_class: Any, rows: list[EncodedPair]) -> Any:
+    """The rows as the trainer reads them; ``length`` (the longer side) groups batches by length."""
+    return dataset_class.from_dict({
+        "prompt_ids": [pair.prompt_ids for pair in rows], "chosen_ids": [pair.chosen_ids for pair in rows],
+        "rejected_ids": [pair.rejected_ids for pair in rows], "length": [pair.length for pair in rows],
+    })
+
+
+def _metrics(state: Any, seconds: float, start_tokens: int) -> dict[str, float]:
+    """The run's figures: the DPO loss and how often the policy already prefers the chosen reply
+    by more than the reference does (``reward_accuracy``), each the mean of the last 10 steps."""
+    logged = [entry for entry in state.log_history if "loss" in entry]
+    metrics = {
+        "steps": state.global_step,
+        "seconds_this_session": round(seconds, 1),
+        "tokens_per_second": round((state.num_input_tokens_seen - start_tokens) / max(seconds, 1e-9), 1),
+    }
+    for key, name in (("loss", "final_train_loss"), ("rewards/accuracies", "reward_accuracy"), ("rewards/margins", "reward_margin")):
+        values = [entry[key] for entry in logged[-10:] if key in entry]
+        if values:
+            metrics[name] = sum(values) / len(values)
+    return metrics
+
+
+def _versions() -> dict[str, str]:
+    import peft
+    import transformers
+    import trl
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "trl": trl.__version__}
+

@@ -1,0 +1,98 @@
+"""Preference pairs as token ids, rendered and masked exactly as supervised training does.
+
+Each side of a pair is the context plus one persona turn, encoded by
+:func:`shizu.chat.template.encode_for_training` (the chat template's render; the inference prompt
+checked to be a prefix of it) and checked by :func:`shizu.train.preflight.check_supervision`
+(the turn ends with the end-of-turn token). The prompt is everything before that last persona
+turn, which is where the runtime's prompt ends; the completion is the turn up to and including
+its end-of-turn token: the tokens supervised training would supervise for it.
+
+A pair longer than the cutoff is left out (cutting it would cut the reply being judged), and
+counted; so is one whose two sides tokenise the shared prompt differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shizu.chat.template import IGNORE_INDEX, Encoded, encode_for_training
+from shizu.dataset.reader import Example
+from shizu.errors import TrainError
+from shizu.train.pair import Pair
+from shizu.train.preflight import check_supervision
+
+
+@dataclass(frozen=True)
+class EncodedPair:
+    prompt_ids: list[int]
+    chosen_ids: list[int]
+    rejected_ids: list[int]
+    weight: int
+
+    @property
+    def length(self) -> int:
+        """The longer side, prompt included: what one sequence of the pair takes."""
+        return len(self.prompt_ids) + max(len(self.chosen_ids), len(self.rejected_ids))
+
+    @property
+    def tokens(self) -> int:
+        """Tokens of both sides: what one training pass over the pair reads."""
+        return 2 * len(self.prompt_ids) + len(self.chosen_ids) + len(self.rejected_ids)
+
+
+@dataclass(frozen=True)
+class EncodedPairs:
+    """The pairs encoded, and how many were left out: longer than the cutoff, or with two sides
+    that tokenise the shared prompt differently."""
+
+    pairs: list[EncodedPair]
+    prompt_mismatch: int = 0
+    too_long: int = 0
+
+    def cut(self, max_length: int) -> EncodedPairs:
+        """Only the pairs whose longer side fits in ``max_length`` tokens."""
+        kept = [pair for pair in self.pairs if pair.length <= max_length]
+        return EncodedPairs(kept, self.prompt_mismatch, self.too_long + len(self.pairs) - len(kept))
+
+    def describe(self, max_length: int) -> str:
+        left = [f"{self.too_long} longer left out"] if self.too_long else []
+        left += [f"{self.prompt_mismatch} whose two sides tokenise the prompt differently left out"] if self.prompt_mismatch else []
+        return f"{len(self.pairs)} pairs fit in {max_length} tokens" + (f" ({', '.join(left)})" if left else "")
+
+
+def encode_pair(tokenizer: Any, pair: Pair, eot: str) -> EncodedPair | None:
+    """Prompt, chosen and rejected token ids; ``None`` when the two sides' prompts differ."""
+    (prompt, chosen), (other_prompt, rejected) = (_last_turn(tokenizer, pair, reply, eot) for reply in (pair.chosen, pair.rejected))
+    if prompt != other_prompt:
+        return None
+    return EncodedPair(prompt_ids=prompt, chosen_ids=chosen, rejected_ids=rejected, weight=pair.weight)
+
+
+def encode_pairs(tokenizer: Any, pairs: Sequence[Pair], eot: str) -> EncodedPairs:
+    """Every pair encoded (no cutoff yet: :meth:`EncodedPairs.cut`); a template problem is a :class:`TrainError`."""
+    encoded = [encode_pair(tokenizer, pair, eot) for pair in pairs]
+    kept = [pair for pair in encoded if pair is not None]
+    return EncodedPairs(kept, prompt_mismatch=len(encoded) - len(kept))
+
+
+def _last_turn(tokenizer: Any, pair: Pair, reply: str, eot: str) -> tuple[list[int], list[int]]:
+    """(prompt ids, ids of the reply's turn through its end-of-turn token)."""
+    example = Example(id=pair.key, where=f"preference pair {pair.key}", messages=[*pair.context, {"role": "assistant", "content": reply}])
+    try:
+        encoded = encode_for_training(tokenizer, example.messages, eot)
+    except TrainError as exc:
+        raise TrainError(f"{example.where}: {exc.message}", hint=exc.hint) from None
+    check_supervision(tokenizer, [example], [encoded], eot)
+    end = encoded.turn_ends[-1]
+    start = _run_start(encoded, end)
+    return encoded.input_ids[:start], encoded.input_ids[start:end]
+
+
+def _run_start(encoded: Encoded, end: int) -> int:
+    """The first token of the supervised run that ends just before ``end``."""
+    start = end
+    while start > 0 and encoded.labels[start - 1] != IGNORE_INDEX:
+        start -= 1
+    return start

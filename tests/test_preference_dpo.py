@@ -1,0 +1,150 @@
+"""The preference stage on a tiny random model: DPO lowers its loss, the adapter moves, the run names
+its parent, Ctrl-C and --resume finish it, self-play rounds chain, and wrong options fail up front."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from preference_helpers import preference_workspace
+from shizu import runs
+from shizu.cli import app
+from shizu.errors import TrainError
+from shizu.preference.stage import PreferenceOptions, train_preference
+from shizu.progress import Quiet
+from shizu.train.dpo import StageSettings, train_on_pairs
+from shizu.train.pair import Pair, read_pairs
+from shizu.train.recipe import TrainResult
+from shizu.workspace import Workspace
+
+RUN_FILES = [
+    "adapter_config.json", "adapter_model.safetensors", "chat_template.jinja", "loss.png", "meta.json", "pairs.jsonl",
+    "tokenizer.json", "tokenizer_config.json",
+]
+PAIRS = [
+    Pair(
+        f"20:{i}:0#0", ({"role": "system", "content": f"You are Mika. Window {i}."}, {"role": "user", "content": f"Alice: hi {i}"}),
+        chosen="omg yes", rejected="As an AI, I can help.", weight=2 if i == 0 else 1,
+    )
+    for i in range(4)
+]
+STAGE = StageSettings(name="pref", parent="sft", steps=4, learning_rate=1e-2)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, TrainResult]:
+    """A workspace with the tiny parent run ``sft`` and the preference run ``pref`` on top of it."""
+    ws = preference_workspace(tmp_path_factory.mktemp("trained") / "ws")
+    return ws, train_on_pairs(ws, STAGE, PAIRS, Quiet())
+
+
+def adapter(path: Path) -> dict[str, torch.Tensor]:
+    return load_file(path / "adapter_model.safetensors")
+
+
+def test_dpo_lowers_the_loss_moves_the_adapter_and_the_run_names_its_parent(trained: tuple[Workspace, TrainResult]) -> None:
+    ws, result = trained
+    assert (result.finished, result.step, result.path) == (True, 4, ws.runs_dir / "pref")
+    assert sorted(p.name for p in result.path.iterdir()) == RUN_FILES  # no copy of the reference adapter
+    assert not runs.partial_dir(ws.runs_dir, "pref").exists()
+    meta = json.loads((result.path / "meta.json").read_text(encoding="utf-8"))
+    losses = [point["loss"] for point in meta["loss_curve"]]
+    print("DPO loss per step:", [round(loss, 4) for loss in losses])
+    assert losses[0] == pytest.approx(math.log(2), abs=1e-4)  # the policy starts as its reference: the parent
+    assert losses[1] == pytest.approx(losses[0])  # step 1 is the learning-rate warm-up
+    assert losses[1] > losses[2] > losses[3] and losses[3] < losses[0] - 0.05
+    assert meta["stage"] == "preference"
+    assert meta["parent"] == {"name": "sft", "path": str(ws.runs_dir / "sft"), "stage": "sft"}
+    assert meta["base"] == json.loads((ws.runs_dir / "sft" / "meta.json").read_text(encoding="utf-8"))["base"]
+    assert meta["preference"]["pairs"] == 4 and meta["preference"]["rows"] == 5  # the first pair weighs 2
+    assert meta["preference"]["beta"] == 0.1 and meta["metrics"]["steps"] == 4
+    assert read_pairs(result.path / "pairs.jsonl") == PAIRS
+    before, after = adapter(ws.runs_dir / "sft"), adapter(result.path)
+    assert before.keys() == after.keys()
+    assert any(not torch.equal(before[key], after[key]) for key in before)
+
+
+class CtrlCAt(Quiet):
+    """Presses Ctrl-C once the progress shows step ``at``."""
+
+    def __init__(self, at: int, steps: int) -> None:
+        self.field = f"step {at}/{steps}"
+        self.pressed = False
+
+    def update(self, key: str, completed: float | None = None, **fields: str) -> None:
+        if fields.get("step") == self.field and not self.pressed:
+            self.pressed = True
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_checkpoints_and_resume_finishes_like_an_uninterrupted_run(trained: tuple[Workspace, TrainResult]) -> None:
+    ws, whole = trained
+    stopped = train_on_pairs(ws, replace(STAGE, name="stopped"), PAIRS, CtrlCAt(1, 4))
+    assert (stopped.finished, stopped.step, stopped.path) == (False, 2, runs.partial_dir(ws.runs_dir, "stopped"))
+    assert runs.latest_checkpoint(stopped.path).name == "checkpoint-2"
+
+    resumed = train_preference(Workspace(ws.root), PreferenceOptions(resume=True))
+    assert (resumed.finished, resumed.step, resumed.path) == (True, 4, ws.runs_dir / "stopped")
+    meta = json.loads((resumed.path / "meta.json").read_text(encoding="utf-8"))
+    assert [point["step"] for point in meta["loss_curve"]] == [1, 2, 3, 4]
+    a, b = adapter(resumed.path), adapter(whole.path)
+    assert all(torch.allclose(a[key], b[key], atol=1e-5) for key in a)
+
+
+def test_self_play_rounds_each_continue_the_run_the_last_one_wrote(tmp_path: Path) -> None:
+    ws = preference_workspace(tmp_path / "ws")
+    lines: list[str] = []
+
+    class Lines(Quiet):
+        def say(self, line: str) -> None:
+            lines.append(line)
+
+    result = train_preference(ws, PreferenceOptions(rounds=2, contexts=3, steps=2, name="spin"), Lines())
+    assert (result.finished, result.path) == (True, ws.runs_dir / "spin-r2")
+    first, second = (json.loads((ws.runs_dir / name / "meta.json").read_text(encoding="utf-8")) for name in ("spin-r1", "spin-r2"))
+    assert (first["parent"]["name"], second["parent"]["name"]) == ("sft", "spin-r1")
+    assert (second["preference"]["round"], second["preference"]["rounds"]) == (2, 2)
+    assert first["preference"]["made_with"] == {"series": "spin", "contexts": 3, "seed": 0}
+    pairs = read_pairs(ws.runs_dir / "spin-r1" / "pairs.jsonl")
+    assert pairs and {pair.chosen for pair in pairs} <= {"omg yes", "ok brb", "sure", "dont ask", "lmao no way"}
+    assert "Self-play, round 2: run 'spin-r1' answers 3 of the 5 persona turns of train.jsonl" in lines
+
+
+def test_wrong_options_fail_before_anything_loads(tmp_path: Path) -> None:
+    empty = preference_workspace(tmp_path / "empty", parent=False)
+    with pytest.raises(TrainError, match="No finished run") as error:
+        train_preference(empty, PreferenceOptions())
+    assert "`shizu train`" in (error.value.hint or "")
+    ws = preference_workspace(tmp_path / "ws")
+    with pytest.raises(TrainError, match="No finished run named 'nope'"):
+        train_preference(ws, PreferenceOptions(parent="nope"))
+    with pytest.raises(TrainError, match="--beta must be > 0"):
+        train_preference(ws, PreferenceOptions(beta=-1.0))
+    with pytest.raises(TrainError, match="cannot take --rounds, --beta"):
+        train_preference(ws, PreferenceOptions(resume=True, rounds=2, beta=0.2))
+    (ws.runs_dir / "taken-r2").mkdir()
+    with pytest.raises(TrainError, match="'taken-r2' is already"):
+        train_preference(ws, PreferenceOptions(rounds=2, name="taken"))
+    runs.start_run(ws.runs_dir, "plain", {"name": "plain", "config": {}})  # an interrupted supervised run
+    with pytest.raises(TrainError, match="a supervised one"):
+        train_preference(ws, PreferenceOptions(resume=True))
+    assert sorted(runs.finished_runs(ws.runs_dir)) == ["sft"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--preference", "--base", "x", "--dry-run"], "--preference cannot take --base, --dry-run"),
+    (["--rounds", "2", "--beta", "0.2"], "--rounds, --beta only go with --preference"),
+])
+def test_the_command_refuses_flags_of_the_other_kind_of_run(tmp_path: Path, args: list[str], message: str) -> None:
+    ws = preference_workspace(tmp_path / "ws", parent=False)
+    result = CliRunner().invoke(app, ["train", "-w", str(ws.root), *args])
+    assert isinstance(result.exception, TrainError) and message in result.exception.message

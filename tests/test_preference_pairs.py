@@ -1,0 +1,106 @@
+"""Preference pairs from self-play: the real reply over the model's own, weighed by reactions, safe to learn from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from persona_helpers import ScriptedBackend
+from preference_helpers import PLACE, T0, preference_workspace
+from shizu.chat.layout import Situation, system_prompt
+from shizu.dataset.reader import read_examples
+from shizu.eval.heldout import read_heldout
+from shizu.message import Reaction
+from shizu.persona import Persona
+from shizu.preference import feedback
+from shizu.preference.feedback import NO_CONTEXT, NO_RETAKE, REROLLED, UNPAIRED, feedback_pairs
+from shizu.preference.pairs import INVENTED_LINK, SAMPLED, SELF_TALK
+from shizu.preference.selfplay import OPTED_OUT, PROMPT_DIFFERS, SAME_REPLY, self_play
+from shizu.preference.signals import MAX_REACTION_BONUS, History, reaction_weight
+from shizu.store.exchanges import ContextMessage, Exchange, ReplyContext, SentMessage
+from shizu.store.feedback import FeedbackItem
+
+
+def played(tmp_path: Path, script: list[str], *, opt_out: tuple[str, ...] = (), name: str = "Mika"):
+    """Self-play over every persona turn of the helper's train.jsonl, the model's replies scripted."""
+    ws = preference_workspace(tmp_path / "ws", opt_out=opt_out, parent=False)
+    _, turns = read_heldout(ws.dataset_dir / "train.jsonl", "UTC")
+    with ws.open_store() as store:
+        history = History.read(read_examples(ws.dataset_dir / "train.jsonl"), store, ws.config.privacy.opt_out)
+    persona = Persona(name, ScriptedBackend(script))
+    return turns, self_play(persona, turns, history)
+
+
+def test_reactions_weigh_a_turn_up_to_a_cap_and_disapproval_does_not_count() -> None:
+    assert reaction_weight([]) == 1
+    assert reaction_weight([Reaction(emoji="😂", count=1)]) == 2
+    assert reaction_weight([Reaction(emoji="😂"), Reaction(emoji="🔥", count=5)]) == 1 + MAX_REACTION_BONUS
+    assert reaction_weight([Reaction(emoji="👎", count=3), Reaction(emoji="❌")]) == 1
+
+
+def test_the_real_reply_wins_and_the_model_reply_loses_as_it_was_written(tmp_path: Path) -> None:
+    script = ["OMG YES!!<|im_end|>", "ok brb<|im_end|>", "yeah sure thing\nBob: great", "dont ask https://made.up/x<|im_end|>", "lol<|im_end|>"]
+    turns, result = played(tmp_path, script)
+    assert [turn.reply for turn in turns] == ["omg yes", "ok brb", "sure", "dont ask", "lmao no way"]
+    by_key = {pair.key: pair for pair in result.pairs}
+    assert sorted(by_key) == ["20:0:0#0", "20:1:0#0", "20:2:0#0", "20:3:0#0"]  # "ok brb" was the real reply: no pair
+    assert result.skipped == {SAME_REPLY: 1}
+    first = by_key["20:0:0#0"]
+    assert (first.chosen, first.rejected, first.why, first.source) == ("omg yes", "OMG YES!!", SAMPLED, "self-play")
+    assert first.weight == 1 + MAX_REACTION_BONUS  # 4 approving reactions, capped
+    assert first.context == turns[0].context  # the training render of the context: system prompt and Alice's line
+    # The guard cut the turn at Bob's line: it loses with that line in it.
+    talk = by_key["20:1:0#0"]
+    assert (talk.chosen, talk.rejected, talk.why, talk.weight) == ("sure", "yeah sure thing\nBob: great", SELF_TALK, 1)  # 👎 does not count
+    link = by_key["20:2:0#0"]
+    assert (link.rejected, link.why) == ("dont ask https://made.up/x", INVENTED_LINK)
+    assert by_key["20:3:0#0"].rejected == "lol"
+    assert "4 pairs from 5 contexts (1 weighted up by reactions); none from 1: 1 the model's reply is the real one" == result.describe()
+
+
+def test_a_reply_the_guard_cut_always_loses_even_when_it_starts_as_the_real_one(tmp_path: Path) -> None:
+    _, result = played(tmp_path, ["omg yes\nAlice: same"])
+    assert {pair.key: (pair.rejected, pair.why) for pair in result.pairs}["20:0:0#0"] == ("omg yes\nAlice: same", SELF_TALK)
+
+
+def test_contexts_written_partly_by_opted_out_people_give_no_pair(tmp_path: Path) -> None:
+    _, result = played(tmp_path, ["hm<|im_end|>"], opt_out=("3",))  # Bob opted out after the build
+    assert result.skipped[OPTED_OUT] == 3  # "ok brb" answers Bob, and the two windows Bob opened
+    assert sorted(pair.key for pair in result.pairs) == ["20:0:0#0", "20:2:0#0"]
+
+
+def test_a_runtime_prompt_that_is_not_the_training_render_gives_no_pair(tmp_path: Path) -> None:
+    _, result = played(tmp_path, ["hm<|im_end|>"], name="Mika Renamed")
+    assert result.pairs == [] and result.skipped == {PROMPT_DIFFERS: 5}
+
+
+def exchange(texts: tuple[str, ...], *, context: bool = True) -> Exchange:
+    """A logged reply of the bot to Alice in #general."""
+    said = ReplyContext(PLACE, T0, ("Alice",), (ContextMessage("Alice", "hi mika", T0),)) if context else None
+    return Exchange(
+        platform="discord", channel_id="20", place="#general (Cozy)", trigger_id="9", trigger_author="Alice", trigger_text="hi mika",
+        trigger_time=T0, context_ids=("9",), persona="Mika", messages=tuple(SentMessage(ids=(), text=t, body=t) for t in texts),
+        backend="test", stop="end-of-turn", queued_ms=0, latency_ms=0, created=T0, context=said,
+    )
+
+
+def item(number: int, verdict: str, giver: str = "1", retake: Exchange | None = None, context: bool = True) -> FeedbackItem:
+    return FeedbackItem(
+        id=number, created=T0, source="reroll" if verdict == "rejected" else "web", giver=giver, giver_name=giver, verdict=verdict,  # type: ignore[arg-type]
+        emoji="", exchange=exchange(("As an AI, hello.",), context=context), retake=retake,
+    )
+
+
+def test_a_reroll_is_a_pair_and_thumbs_are_left_for_kto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    persona = Persona("Mika", ScriptedBackend(["unused"]))
+    take = exchange(("heyy", "wassup"))
+    items = [item(1, "rejected", retake=take), item(2, "up"), item(3, "rejected", retake=take, context=False), item(4, "rejected")]
+    pairs, skipped = feedback_pairs(items, persona)
+    assert [(p.key, p.chosen, p.rejected, p.source, p.why) for p in pairs] == [("feedback:1", "heyy\nwassup", "As an AI, hello.", "feedback", REROLLED)]
+    assert pairs[0].context[0]["content"] == system_prompt(Situation("Mika", PLACE, T0, ("Alice",)))
+    assert pairs[0].context[1:] == ({"role": "user", "content": "Alice: hi mika"},)
+    assert skipped == {UNPAIRED: 1, NO_CONTEXT: 1, NO_RETAKE: 1}
+    monkeypatch.setattr(feedback, "MAX_PER_GIVER", 1)
+    pairs, skipped = feedback_pairs([item(5, "rejected", retake=take), item(6, "rejected", retake=take), item(7, "rejected", "2", take)], persona)
+    assert sorted(p.key for p in pairs) == ["feedback:6", "feedback:7"] and skipped == {feedback.OVER_CAP: 1}  # one giver's latest only
