@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the whole pipeline on the bundled sample export, on CPU (13 minutes on 2 idle cores, 7.5 of them training).
+# `make demo`: the whole pipeline on the bundled sample export, on CPU (about 20 minutes on 2 idle cores, 15 of them training).
 set -euo pipefail
 out=${1:-demo}
 shizu=.venv/bin/shizu
@@ -10,8 +10,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "1/8 Generate the sample export (DiscordChatExporter JSON + the persona's data package)"
 $shizu sample "$out/sample" --messages 3000 --seed 7
 
-step "2/8 Create a workspace"
+step "2/8 Create a workspace, with the persona's memory on (off by default; docs/memory.md)"
 $shizu init "$ws"
+sed -i 's/^enabled = false$/enabled = true/' "$ws/shizu.toml"  # the only `enabled` key: [memory]'s
 
 step "3/8 Ingest the exports (the data package tells Shizu who \"me\" is)"
 $shizu ingest --workspace "$ws" "$out/sample"
@@ -22,20 +23,20 @@ $shizu ingest --workspace "$ws" "$out/sample" --json | .venv/bin/python -c \
 step "4/8 What is in the store"
 $shizu stats --workspace "$ws"
 
-step "5/8 Build the training set (conversations, media catalogue, PII redaction, time split)"
+step "5/8 Build the training set (conversations, media catalogue, PII redaction, time split, memories)"
 $shizu build --workspace "$ws" --export openai --export sharegpt
 
 step "6/8 Train a LoRA adapter on the embedded SmolLM2-135M-Instruct ([train] defaults: 2 epochs)"
 $shizu train --workspace "$ws" --name demo
 
-step "7/8 Evaluate on held-out conversations: base model vs the trained adapter"
-$shizu eval --workspace "$ws" --run demo --limit 24 --html
+step "7/8 Evaluate on held-out conversations: base model vs the trained adapter (and fact recall on the sample's facts)"
+$shizu eval --workspace "$ws" --run demo --limit 24 --facts "$out/sample/facts.json" --html
 echo
 echo "Three held-out exchanges, side by side (real reply, base model, trained adapter):"
 .venv/bin/python scripts/side_by_side.py "$ws/reports/eval/report.json" 3
 
-step "8/8 A short scripted conversation through \`shizu chat\` (as Theo, then Priya, in a DM then #general)"
-$shizu chat --workspace "$ws" --run demo --as Theo < scripts/demo-chat.txt
+step "8/8 A short scripted conversation through \`shizu chat\` (as Theo, then Priya in #general, then Priya in her DM with Mika, showing what Mika recalls)"
+$shizu chat --workspace "$ws" --run demo --as Theo --show-memory < scripts/demo-chat.txt
 
 printf '\nDone. Talk to Mika yourself:  .venv/bin/shizu chat -w %s\n' "$ws"
 printf 'Reports: %s/dataset/report.html, %s/reports/eval/report.html\n' "$ws" "$ws"

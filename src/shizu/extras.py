@@ -42,3 +42,15 @@ def require(command: str, *extras: str) -> None:
             f"`{command}` needs {', '.join(missing_packages)}, which {'is' if len(missing_packages) == 1 else 'are'} not installed",
             hint=install_hint(*extras),
         )
+
+
+def quiet_libraries() -> None:
+    """No per-load progress bars or deprecation chatter from transformers / PEFT: Shizu shows its
+    own progress, and a library's bar in the middle of it is noise (training, eval, self-play)."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT

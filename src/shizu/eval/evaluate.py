@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from shizu.eval.report import REAL, Column, compare, summarize, turn_rows
 from shizu.eval.safety import CopyDetector, real_flags, reply_flags
 from shizu.eval.style import distinctive_words, measure
 from shizu.eval.systems import System, load_systems
+from shizu.extras import quiet_libraries
 from shizu.persona.backends.local import pick_device
 from shizu.progress import QUIET, Reporter
 from shizu.store.blind import BlindTable
@@ -74,7 +74,7 @@ def evaluate(
     missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise EvalError(f"shizu eval needs packages that are not installed: {', '.join(missing)}", hint=INSTALL_HINT)
-    _quiet_libraries()
+    quiet_libraries()
     config = ws.config
     say = reporter.say
 
@@ -243,11 +243,3 @@ def _classifier(authorship: Authorship | None, persona: Sequence[str], others: S
         "heldout_balanced_accuracy": authorship.accuracy(persona, others),
     }
 
-
-def _quiet_libraries() -> None:
-    """No per-load progress bars or deprecation chatter from transformers / PEFT around the table."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT

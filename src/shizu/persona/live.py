@@ -6,8 +6,9 @@ conversation (a silence longer than ``session_gap_minutes`` starts a new one), a
 ``max_context_turns`` turns and about ``max_context_tokens`` tokens (characters / 4) before the
 reply, the time in the ``[build] timezone``, the others listed in order of appearance, the
 profile (``persona.md``) and, given a way to recall, the memories recalled for these turns
-(searched as ``shizu build`` searched for each example: with the turns' text, only memories from
-before the conversation started; their room kept from the budget as the build kept it); then
+(searched as ``shizu build`` searched for each example: with the text the reply answers, the
+turns since the persona's last one, only memories from before the conversation started; their
+room kept from the budget as the build kept it); then
 :func:`shizu.chat.layout.render` writes the chat messages, the very function that wrote the
 training set.
 """
@@ -146,9 +147,16 @@ def render_live(
     recollection = NOTHING
     if recall is not None:
         current = _current_conversation(history, build.session_gap_minutes * 60)
-        recollection = recall(query_text(turns), current[0].time if current else now)
+        recollection = recall(query_text(_answered(turns)), current[0].time if current else now)
     situation = live_situation(persona, place, turns, now, build.timezone, participants, profile, recollection.text)
     return LivePrompt(render(situation, turns), situation, recollection.recalled)
+
+
+def _answered(turns: Sequence[Turn]) -> Sequence[Turn]:
+    """What the next reply answers: the turns since the persona's last one (all, when it has not
+    spoken yet; the build searches with the turns before an example's first persona turn)."""
+    last = max((i for i, turn in enumerate(turns) if turn.is_persona), default=-1)
+    return turns[last + 1:] or turns
 
 
 def _current_conversation(history: Sequence[LiveMessage], gap_seconds: float) -> Sequence[LiveMessage]:

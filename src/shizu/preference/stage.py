@@ -21,6 +21,7 @@ from typing import Any
 from shizu import runs
 from shizu.errors import TrainError
 from shizu.eval.heldout import read_heldout, spread
+from shizu.extras import quiet_libraries
 from shizu.persona import Persona
 from shizu.preference.feedback import feedback_pairs
 from shizu.preference.selfplay import self_play
@@ -63,6 +64,7 @@ class PreferenceOptions:
 
 def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Reporter = QUIET) -> TrainResult:
     """Run (or resume) the preference rounds; the result is the last run's (or the interrupted one's)."""
+    quiet_libraries()
     if options.resume:
         return _resume(ws, options, reporter)
     rounds, contexts = options.rounds or 1, options.contexts or DEFAULT_CONTEXTS

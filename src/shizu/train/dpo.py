@@ -24,7 +24,6 @@ import math
 import os
 import shutil
 import time
-import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from shizu.chat.template import end_of_turn
 from shizu.config import TrainConfig
 from shizu.dataset.reader import dataset_sha256
 from shizu.errors import TrainError
+from shizu.extras import quiet_libraries
 from shizu.progress import QUIET, Reporter
 from shizu.train.base_model import BaseModel, resolve_base
 from shizu.train.encode import auto_cutoff
@@ -92,14 +92,11 @@ def train_on_pairs(
     the pairs of the rounds left the same way)."""
     from datasets import Dataset
     from transformers import AutoTokenizer, set_seed
-    from transformers.utils import logging as hf_logging
     from trl import DPOConfig
 
     from shizu.train.pair_trainer import REFERENCE_ADAPTER, PairTrainer
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
+    quiet_libraries()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise TrainError("The preference stage runs in one process", hint="Run `shizu train --preference` without `accelerate launch`.")
     say = reporter.say

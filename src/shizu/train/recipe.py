@@ -21,7 +21,6 @@ import gc
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from shizu.chat.template import end_of_turn
 from shizu.config import TrainConfig
 from shizu.dataset.reader import Example, dataset_sha256, read_examples
 from shizu.errors import TrainError
+from shizu.extras import quiet_libraries
 from shizu.progress import QUIET, Reporter
 from shizu.train.base_model import BaseModel, cache_root, resolve_base
 from shizu.train.budget import (
@@ -118,11 +118,8 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     (:mod:`shizu.train.progress`); in a multi-process run only the main process reports.
     """
     from transformers import AutoTokenizer, Trainer, set_seed
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)  # raised inside PEFT
-    hf_logging.disable_progress_bar()
+    quiet_libraries()
     is_main = int(os.environ.get("RANK", "0")) == 0
     if not is_main:
         reporter = QUIET
