@@ -62,7 +62,7 @@ def test_the_recall_rate_counts_the_replies_that_give_the_fact() -> None:
     found = recall_rate(probes, ["MOCHI!!", "idk :mochi_pat: [gif: mochi]", "at the bookstore"])  # an emoji or a tag is not the word
     assert (found["recalled"], found["probes"], found["value"]) == (2, 3, 2 / 3)
     assert (found["low"], found["high"]) == wilson(2, 3)
-    assert recall_rate([], [])["probes"] == 0
+    assert recall_rate([], []) == {"recalled": 0, "probes": 0, "value": None, "low": None, "high": None}
 
 
 def test_the_wilson_interval() -> None:

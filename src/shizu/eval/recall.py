@@ -109,11 +109,14 @@ def probes_from_repeats(
     return probes
 
 
-def recall_rate(probes: Sequence[Probe], texts: Sequence[str]) -> dict[str, float | int]:
-    """How many of ``probes`` the replies ``texts`` (one per held-out turn) recall, with the 95% Wilson interval."""
+def recall_rate(probes: Sequence[Probe], texts: Sequence[str]) -> dict[str, float | int | None]:
+    """How many of ``probes`` the replies ``texts`` (one per held-out turn) recall, with the 95%
+    Wilson interval (``None`` without probes: report.json holds no NaN)."""
     hits = sum(probe.recalled(texts[probe.turn]) for probe in probes)
+    if not probes:
+        return {"recalled": 0, "probes": 0, "value": None, "low": None, "high": None}
     low, high = wilson(hits, len(probes))
-    return {"recalled": hits, "probes": len(probes), "value": hits / len(probes) if probes else math.nan, "low": low, "high": high}
+    return {"recalled": hits, "probes": len(probes), "value": hits / len(probes), "low": low, "high": high}
 
 
 def wilson(hits: int, n: int) -> tuple[float, float]:
