@@ -6,13 +6,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from clock import NOW
 from shizu.chat.layout import Place
 from shizu.cli import app
-from shizu.cli.console import console
 from shizu.store.exchanges import ContextMessage, Exchange, ExchangeLog, ReplyContext, SentMessage
 from shizu.store.feedback import FeedbackTable
 from shizu.workspace import Workspace
@@ -45,7 +43,7 @@ def workspace(root: Path) -> Workspace:
 
 
 def run(ws: Workspace, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["feedback", args[0], "-w", str(ws.root), *args[1:]], input=input)
+    result = CliRunner().invoke(app, ["feedback", args[0], "-w", str(ws.root), *args[1:]], input=input, env={"COLUMNS": "120"})
     return result.exit_code, result.stdout, str(result.exception) if result.exception and not isinstance(result.exception, SystemExit) else ""
 
 
@@ -55,9 +53,8 @@ def listed(ws: Workspace, *options: str) -> list[dict]:
     return json.loads(out)
 
 
-def test_list_shows_who_judged_which_reply_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_shows_who_judged_which_reply_as_text(tmp_path: Path) -> None:
     ws = workspace(tmp_path / "ws")
-    monkeypatch.setattr(console, "width", 120)
     code, out, _ = run(ws, "list")
     assert code == 0
     rows = [" ".join(line.replace("│", " ").split()) for line in out.splitlines()]
