@@ -36,6 +36,7 @@ from shizu.chat.layout import Place, Situation
 from shizu.chat.template import end_of_turn, render_prompt
 from shizu.config import BuildConfig, GenerationConfig
 from shizu.errors import PersonaError
+from shizu.extras import quiet_libraries
 from shizu.memory import Recalled, Recollection, Where
 from shizu.persona.backends import Backend
 from shizu.persona.backends.local import LocalBackend
@@ -149,6 +150,7 @@ class Persona:
         when ``persona.md`` changed since the dataset was built). ``memory``: recall and remember
         with the workspace's memory (as ``[memory] enabled`` says); ``False``: never.
         """
+        quiet_libraries()
         config = ws.config
         gen = config.generation
         path = find_run(ws.runs_dir, run)
