@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from shizu.store.database import MessageStore
-
-_CHUNK = 900  # bound parameters per statement (SQLite's limit is 999 in old builds)
+from shizu.store.rows import chunked, placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +70,9 @@ class MemoryTables:
         found: dict[str, tuple[int, bytes]] = {}
         if self.db.execute("SELECT NOT EXISTS (SELECT 1 FROM memories)").fetchone()[0]:
             return found
-        for chunk in _chunks(keys):
+        for chunk in chunked(keys):
             for key, memory_id, body in self.db.execute(
-                f"SELECT m.key, m.id, t.body FROM memories m JOIN memory_texts t ON t.id = m.id WHERE m.key IN ({_marks(chunk)})", chunk
+                f"SELECT m.key, m.id, t.body FROM memories m JOIN memory_texts t ON t.id = m.id WHERE m.key IN ({placeholders(chunk)})", chunk
             ):
                 found[key] = (memory_id, body)
         return found
@@ -134,9 +133,9 @@ class MemoryTables:
             db.executemany("INSERT INTO memory_fts(memory_fts, rowid, terms) VALUES ('delete', ?, ?)", [(i, " ".join(t)) for i, t in items])
             db.executemany("UPDATE memory_terms SET df = df - ? WHERE term = ?", [(n, term) for term, n in df.items()])
             db.execute("DELETE FROM memory_terms WHERE df <= 0")
-            for chunk in _chunks(ids):
+            for chunk in chunked(ids):
                 for table, column in (("memory_people", "memory_id"), ("memory_vectors", "id"), ("memory_texts", "id"), ("memories", "id")):
-                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(chunk)})", chunk)
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders(chunk)})", chunk)
             db.execute("DELETE FROM memory_places WHERE id NOT IN (SELECT DISTINCT place_id FROM memories)")
 
     def clear(self) -> None:
@@ -180,8 +179,8 @@ class MemoryTables:
         """Document frequency of those of ``terms`` that some memory contains."""
         terms = list(dict.fromkeys(terms))
         out: dict[str, int] = {}
-        for chunk in _chunks(terms):
-            out.update(self.db.execute(f"SELECT term, df FROM memory_terms WHERE term IN ({_marks(chunk)})", chunk).fetchall())
+        for chunk in chunked(terms):
+            out.update(self.db.execute(f"SELECT term, df FROM memory_terms WHERE term IN ({placeholders(chunk)})", chunk).fetchall())
         return out
 
     def postings(self, term: str) -> str:
@@ -194,8 +193,8 @@ class MemoryTables:
     def vectors(self, ids: Sequence[int]) -> list[tuple[int, bytes]]:
         """``(id, int8 vector)`` of those of ``ids`` that have one, in id order."""
         out: list[tuple[int, bytes]] = []
-        for chunk in _chunks(sorted(ids)):
-            out += self.db.execute(f"SELECT id, vector FROM memory_vectors WHERE id IN ({_marks(chunk)}) ORDER BY id", chunk).fetchall()
+        for chunk in chunked(sorted(ids)):
+            out += self.db.execute(f"SELECT id, vector FROM memory_vectors WHERE id IN ({placeholders(chunk)}) ORDER BY id", chunk).fetchall()
         return out
 
     def unembedded(self, after: int, limit: int) -> list[tuple[int, bytes]]:
@@ -216,10 +215,10 @@ class MemoryTables:
     def rows(self, ids: Sequence[int]) -> list[tuple[int, str, int, int, str, bytes]]:
         """``(id, key, place_id, ts, origin, body)`` of those of ``ids`` still stored, in id order."""
         out: list[tuple[int, str, int, int, str, bytes]] = []
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunked(sorted(ids)):
             out += self.db.execute(
                 "SELECT m.id, m.key, m.place_id, m.ts, t.origin, t.body FROM memories m JOIN memory_texts t ON t.id = m.id"
-                f" WHERE m.id IN ({_marks(chunk)}) ORDER BY m.id",
+                f" WHERE m.id IN ({placeholders(chunk)}) ORDER BY m.id",
                 chunk,
             ).fetchall()
         return out
@@ -227,9 +226,9 @@ class MemoryTables:
     def people(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """The people each of ``ids`` answered."""
         out: dict[int, list[str]] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunked(list(ids)):
             for person, memory_id in self.db.execute(
-                f"SELECT person, memory_id FROM memory_people WHERE memory_id IN ({_marks(chunk)}) ORDER BY memory_id, person", chunk
+                f"SELECT person, memory_id FROM memory_people WHERE memory_id IN ({placeholders(chunk)}) ORDER BY memory_id, person", chunk
             ):
                 out.setdefault(memory_id, []).append(person)
         return out
@@ -238,15 +237,15 @@ class MemoryTables:
         """The memories that answered any of ``people``."""
         people = list(people)
         found: set[int] = set()
-        for chunk in _chunks(people):
-            found.update(r[0] for r in self.db.execute(f"SELECT memory_id FROM memory_people WHERE person IN ({_marks(chunk)})", chunk))
+        for chunk in chunked(people):
+            found.update(r[0] for r in self.db.execute(f"SELECT memory_id FROM memory_people WHERE person IN ({placeholders(chunk)})", chunk))
         return found
 
     def ids_in(self, place_ids: Sequence[int] | None = None, before: int | None = None) -> list[int]:
         """The memories of ``place_ids`` (``None``: everywhere) from before ``before`` (ms; ``None``: any time), in id order."""
         query, args = "SELECT id FROM memories WHERE 1", []
         if place_ids is not None:
-            query += f" AND place_id IN ({_marks(place_ids) or 'NULL'})"
+            query += f" AND place_id IN ({placeholders(place_ids) or 'NULL'})"
             args += list(place_ids)
         if before is not None:
             query += " AND ts < ?"
@@ -266,11 +265,3 @@ class MemoryTables:
 def _bump(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO memory_meta(name, value) VALUES ('generation', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
 
-
-def _chunks(items: Sequence) -> Iterator[list]:
-    for start in range(0, len(items), _CHUNK):
-        yield list(items[start : start + _CHUNK])
-
-
-def _marks(items: Sequence) -> str:
-    return ",".join("?" * len(items))

@@ -7,7 +7,7 @@ file (:mod:`shizu.ingest.worker`) and sends them to the process that writes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,3 +117,17 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+BOUND_PARAMETERS = 900  # bound parameters per statement (SQLite's limit is 999 in old builds)
+
+
+def chunked(items: Sequence) -> Iterator[list]:
+    """``items`` in lists of at most :data:`BOUND_PARAMETERS`: one ``IN (...)`` statement each."""
+    for start in range(0, len(items), BOUND_PARAMETERS):
+        yield list(items[start : start + BOUND_PARAMETERS])
+
+
+def placeholders(items: Sequence) -> str:
+    """``?,?,...``: one bound parameter for each of ``items``."""
+    return ",".join("?" * len(items))

@@ -34,7 +34,6 @@ import torch
 
 import shizu
 from shizu import runs
-from shizu.chat.template import end_of_turn
 from shizu.config import TrainConfig
 from shizu.dataset.reader import dataset_sha256
 from shizu.errors import TrainError
@@ -46,9 +45,8 @@ from shizu.train.hardware import ModelDims, Setting, detect_hardware, plan_batch
 from shizu.train.loss_curve import write_curves
 from shizu.train.pair import PAIRS_FILE, Pair, read_pairs, write_pairs
 from shizu.train.pair_encode import EncodedPair, encode_pairs
-from shizu.train.preflight import ensure_distinct_pad
 from shizu.train.progress import SaveOnInterrupt, TrainProgress
-from shizu.train.recipe import AUTO_CUTOFF_SHARE, MAX_LENGTH_CAP, TrainResult, add_lora, drop_default_printer, load_model, say_setting, training_arguments
+from shizu.train.recipe import AUTO_CUTOFF_SHARE, MAX_LENGTH_CAP, TrainResult, add_lora, drop_default_printer, load_model, say_setting, training_arguments, training_tokenizer
 from shizu.workspace import Workspace
 
 STAGE = "preference"  # meta.json's and resolved.json's "stage" of a preference run
@@ -91,7 +89,7 @@ def train_on_pairs(
     ``made_with``: how the pairs were made, kept in resolved.json and meta.json (``--resume`` makes
     the pairs of the rounds left the same way)."""
     from datasets import Dataset
-    from transformers import AutoTokenizer, set_seed
+    from transformers import set_seed
     from trl import DPOConfig
 
     from shizu.train.pair_trainer import REFERENCE_ADAPTER, PairTrainer
@@ -122,11 +120,7 @@ def train_on_pairs(
     base = _parent_base(parent, cfg, settings.parent, say)
     if resumed and base.sha256 != resumed["base_sha256"]:
         raise TrainError(f"The base model changed since run {settings.name!r} started, so it cannot be resumed", hint="Start a new preference run.")
-    tokenizer = AutoTokenizer.from_pretrained(parent_path)
-    tokenizer.padding_side = "right"
-    eot = end_of_turn(tokenizer)
-    say(f"  end-of-turn token {eot!r} (from the chat template: the runtime stops on it)")
-    say(f"  ✓ {ensure_distinct_pad(tokenizer, eot)}")
+    tokenizer, eot = training_tokenizer(parent_path, say)
 
     # 4. Pairs: the checks and the cutoff of supervised training.
     encoded = encode_pairs(tokenizer, pairs, eot)

@@ -117,7 +117,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
     ``reporter`` gets the settings and checks as lines and the steps as the bar ``"train"``
     (:mod:`shizu.train.progress`); in a multi-process run only the main process reports.
     """
-    from transformers import AutoTokenizer, Trainer, set_seed
+    from transformers import Trainer, set_seed
 
     quiet_libraries()
     is_main = int(os.environ.get("RANK", "0")) == 0
@@ -151,11 +151,7 @@ def train(ws: Workspace, options: TrainOptions, reporter: Reporter = QUIET) -> T
 
     # 3. Base model and tokenizer.
     base = resolve_base(cfg.base, say=say)
-    tokenizer = AutoTokenizer.from_pretrained(base.path)
-    tokenizer.padding_side = "right"
-    eot = end_of_turn(tokenizer)
-    say(f"  end-of-turn token {eot!r} (from the chat template: the runtime stops on it)")
-    say(f"  ✓ {ensure_distinct_pad(tokenizer, eot)}")
+    tokenizer, eot = training_tokenizer(base.path, say)
 
     # 4. Data, preflight checks and the sequence cutoff.
     cap = MAX_LENGTH_CAP[device.device.value]
@@ -357,6 +353,19 @@ def _settings(ws: Workspace, options: TrainOptions) -> tuple[TrainConfig, str, d
     else:
         name = datetime.now().strftime("%Y%m%d-%H%M%S")
     return cfg, name, {}
+
+
+def training_tokenizer(path: Path, say: Callable[[str], None]) -> tuple[Any, str]:
+    """The tokenizer in ``path`` set up for training (right padding, a pad token that is not the
+    end-of-turn token), and its end-of-turn token; both said."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.padding_side = "right"
+    eot = end_of_turn(tokenizer)
+    say(f"  end-of-turn token {eot!r} (from the chat template: the runtime stops on it)")
+    say(f"  ✓ {ensure_distinct_pad(tokenizer, eot)}")
+    return tokenizer, eot
 
 
 def read_dataset(ws: Workspace, cfg: TrainConfig) -> tuple[list[Example], list[Example]]:
