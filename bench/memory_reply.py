@@ -13,6 +13,12 @@ reply each, in one process.
 Printed: p50 / p95 of the whole reply's latency and of the time to its first message, mean prompt
 and reply tokens, and the ratios with / without (target: p50 latency ratio <= 1.2).
 
+Shown its memories, a run may also write longer or shorter replies, which changes the latency by
+what it says rather than by what memory costs. So the same contexts are answered once more at
+*equal length*: the prompt made as above (the search included), then exactly the median reply
+length of the without-memory variant generated greedily, past any end of turn. The ratio of those
+latencies is what the memory costs a reply of the same length (the issue's "prompt is longer").
+
     python bench/memory_reply.py --workspace demo/workspace --contexts 40
 """
 
@@ -90,6 +96,41 @@ def main() -> None:
     ratio = summary[True]["p50"] / summary[False]["p50"]
     print(f"with / without: latency p50 {ratio:.2f}x (target <= {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'}), "
           f"p95 {summary[True]['p95'] / summary[False]['p95']:.2f}x, first message p50 {summary[True]['first_p50'] / summary[False]['first_p50']:.2f}x")
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from shizu.persona.run import run_weights
+    from shizu.runs import find_run
+
+    path = find_run(ws.runs_dir, args.run)
+    assert path is not None  # the persona above loaded it
+    weights = run_weights(path)
+    model = AutoModelForCausalLM.from_pretrained(weights.base, dtype=torch.float32)
+    if weights.adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, weights.adapter)
+    model.eval()
+    length = round(quantiles([r["reply_tokens"] for r in results[False]], n=2)[0])
+
+    def equal_length(turn: Any, memory: bool) -> float:
+        began = time.perf_counter()
+        prompt = persona.prompt(turn.history, turn.place, participants=turn.participants, now=turn.time, where=wheres[turn.example_id], memory=memory)
+        ids = tokenizer(prompt.text, return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            model.generate(**ids, min_new_tokens=length, max_new_tokens=length, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        return time.perf_counter() - began
+
+    equal_length(turns[0], True), equal_length(turns[0], False)
+    timed: dict[bool, list[float]] = {True: [], False: []}
+    for i, turn in enumerate(turns):
+        for memory in ((True, False) if i % 2 == 0 else (False, True)):
+            timed[memory].append(equal_length(turn, memory))
+    p50 = {memory: quantiles(times, n=2)[0] for memory, times in timed.items()}
+    ratio = p50[True] / p50[False]
+    print(f"equal length ({length} tokens): with memory p50 {p50[True]:.3f} s, without {p50[False]:.3f} s: "
+          f"{ratio:.2f}x (target <= {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'})")
 
 
 def _summary(rows: list[dict[str, float]]) -> dict[str, float]:

@@ -37,7 +37,7 @@ PAIRS = [
     )
     for i in range(4)
 ]
-STAGE = StageSettings(name="pref", parent="sft", steps=4, learning_rate=1e-2)
+STAGE = StageSettings(name="pref", parent="sft", steps=4, learning_rate=1e-2, sft_weight=0.0)  # plain DPO
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_dpo_lowers_the_loss_moves_the_adapter_and_the_run_names_its_parent(trai
     assert meta["parent"] == {"name": "sft", "path": str(ws.runs_dir / "sft"), "stage": "sft"}
     assert meta["base"] == json.loads((ws.runs_dir / "sft" / "meta.json").read_text(encoding="utf-8"))["base"]
     assert meta["preference"]["pairs"] == 4 and meta["preference"]["rows"] == 5  # the first pair weighs 2
-    assert meta["preference"]["beta"] == 0.1 and meta["metrics"]["steps"] == 4
+    assert (meta["preference"]["beta"], meta["preference"]["sft_weight"], meta["metrics"]["steps"]) == (0.1, 0.0, 4)
     assert read_pairs(result.path / "pairs.jsonl") == PAIRS
     before, after = adapter(ws.runs_dir / "sft"), adapter(result.path)
     assert before.keys() == after.keys()
@@ -129,6 +129,8 @@ def test_wrong_options_fail_before_anything_loads(tmp_path: Path) -> None:
         train_preference(ws, PreferenceOptions(parent="nope"))
     with pytest.raises(TrainError, match="--beta must be > 0"):
         train_preference(ws, PreferenceOptions(beta=-1.0))
+    with pytest.raises(TrainError, match="--sft-weight must be >= 0"):
+        train_preference(ws, PreferenceOptions(sft_weight=-1.0))
     with pytest.raises(TrainError, match="cannot take --rounds, --beta"):
         train_preference(ws, PreferenceOptions(resume=True, rounds=2, beta=0.2))
     (ws.runs_dir / "taken-r2").mkdir()
@@ -148,3 +150,40 @@ def test_the_command_refuses_flags_of_the_other_kind_of_run(tmp_path: Path, args
     ws = preference_workspace(tmp_path / "ws", parent=False)
     result = CliRunner().invoke(app, ["train", "-w", str(ws.root), *args])
     assert isinstance(result.exception, TrainError) and message in result.exception.message
+
+
+def test_pairs_from_trains_on_an_earlier_stage_s_pairs_with_other_settings_and_refuses_pairs_that_do_not_fit(trained: tuple[Workspace, TrainResult]) -> None:
+    ws, _ = trained
+    lines: list[str] = []
+
+    class Lines(Quiet):
+        def say(self, line: str) -> None:
+            lines.append(line)
+
+    again = train_preference(ws, PreferenceOptions(pairs_from="pref", beta=0.5, steps=2, name="again"), Lines())
+    assert (again.finished, again.step, again.path) == (True, 2, ws.runs_dir / "again")
+    meta = json.loads((again.path / "meta.json").read_text(encoding="utf-8"))
+    assert meta["parent"]["name"] == "sft" and (meta["preference"]["beta"], meta["preference"]["sft_weight"]) == (0.5, 1.0)
+    # RPO by default: DPO's ln 2 at the start, plus the winners' own loss (a random tiny model: about ln(vocabulary))
+    assert meta["loss_curve"][0]["loss"] > math.log(2) + 1
+    assert meta["preference"]["made_with"] == {"series": "again", "contexts": 200, "seed": 0, "pairs_from": "pref"}
+    assert read_pairs(again.path / "pairs.jsonl") == PAIRS
+    assert "Round 1 trains on the 4 pairs of run 'pref' (run 'sft''s replies lose to yours)" in lines
+    assert not any(line.startswith("Self-play") for line in lines)  # nothing generated
+
+    for options, message in [
+        (PreferenceOptions(pairs_from="nope"), "No finished run named 'nope' in .* to take pairs from"),
+        (PreferenceOptions(pairs_from="sft"), "Run 'sft' is a supervised run: it has no preference pairs"),
+        (PreferenceOptions(pairs_from="pref", parent="again"), "hold the replies of run 'sft', not of --parent 'again'"),
+        (PreferenceOptions(pairs_from="pref", contexts=10), "cannot take --pairs"),
+    ]:
+        with pytest.raises(TrainError, match=message):
+            train_preference(ws, options)
+    val = ws.dataset_dir / "val.jsonl"
+    kept = val.read_bytes()
+    val.write_bytes(kept + kept.splitlines(keepends=True)[0])
+    try:
+        with pytest.raises(TrainError, match="The dataset was rebuilt since run 'pref' made its pairs"):
+            train_preference(ws, PreferenceOptions(pairs_from="pref"))
+    finally:
+        val.write_bytes(kept)

@@ -157,6 +157,12 @@ def train(
     rounds: Annotated[Optional[int], typer.Option("--rounds", min=1, help="With --preference: self-play rounds, each continuing the run the last one wrote (default 1).")] = None,
     pairs: Annotated[Optional[int], typer.Option("--pairs", min=1, help="With --preference: training contexts answered per round, evenly spread (default 200).")] = None,
     beta: Annotated[Optional[float], typer.Option("--beta", help="With --preference: DPO's beta (default 0.1; higher stays closer to the parent run).")] = None,
+    sft_weight: Annotated[
+        Optional[float], typer.Option("--sft-weight", help="With --preference: add this times the real replies' own loss to DPO's (RPO; default 1; 0: plain DPO).")
+    ] = None,
+    pairs_from: Annotated[
+        Optional[str], typer.Option("--pairs-from", metavar="RUN", help="With --preference: train on the pairs run RUN made (same parent) instead of generating them again.")
+    ] = None,
 ) -> None:
     """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume); --preference: a DPO stage on top of a run."""
     require("shizu train", "train")
@@ -176,14 +182,15 @@ def train(
         preference = resumes_preference(ws, name)
     _check_stage_flags(
         preference, supervised={"--base": base, "--rank": rank, "--time": time_budget, "--dry-run": dry_run, "--no-memory": no_memory},
-        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta},
+        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta, "--sft-weight": sft_weight, "--pairs-from": pairs_from},
     )
     with RichReporter(console) as reporter:
         if preference:
             from shizu.preference.stage import PreferenceOptions, train_preference
 
             stage = PreferenceOptions(
-                parent=parent, rounds=rounds, contexts=pairs, beta=beta, learning_rate=lr, steps=steps, epochs=epochs, qlora=qlora, name=name, resume=resume,
+                parent=parent, rounds=rounds, contexts=pairs, pairs_from=pairs_from, beta=beta, sft_weight=sft_weight, learning_rate=lr, steps=steps,
+                epochs=epochs, qlora=qlora, name=name, resume=resume,
             )
             result = train_preference(ws, stage, reporter)
         else:

@@ -6,7 +6,10 @@ adds the owner's rerolls of the live bot (:mod:`.feedback`), then trains a new r
 (:func:`shizu.train.dpo.train_on_pairs`): round 1 continues ``--parent`` (default: the latest
 finished supervised run), round 2 the run round 1 wrote, and so on. With one round the run is
 ``--name``; with several, ``<name>-r1``, ``<name>-r2``... ``--resume`` finishes the interrupted
-round from its checkpoint, on its own pairs, and goes on with the rounds left.
+round from its checkpoint, on its own pairs, and goes on with the rounds left. ``--pairs-from RUN``
+trains round 1 on the pairs an earlier stage made (its parent's replies, kept in its
+``pairs.jsonl``) instead of generating them again: another ``--beta`` or ``--lr`` on the very same
+pairs, minutes sooner.
 
 Everything that can be wrong with the options is checked before the first reply is generated.
 """
@@ -19,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shizu import runs
+from shizu.dataset.reader import dataset_sha256
 from shizu.errors import TrainError
 from shizu.eval.heldout import read_heldout, spread
 from shizu.extras import quiet_libraries
@@ -29,7 +33,7 @@ from shizu.preference.signals import History
 from shizu.progress import QUIET, Reporter
 from shizu.store.feedback import FeedbackTable
 from shizu.train import dpo
-from shizu.train.pair import Pair
+from shizu.train.pair import PAIRS_FILE, Pair, read_pairs
 from shizu.train.recipe import TrainResult, read_dataset
 from shizu.workspace import Workspace
 
@@ -44,10 +48,12 @@ class PreferenceOptions:
     parent: str | None = None  # --parent: the run to continue (default: the latest finished supervised run)
     rounds: int | None = None  # default 1
     contexts: int | None = None  # --pairs: training contexts answered per round, evenly spread (default DEFAULT_CONTEXTS)
+    pairs_from: str | None = None  # --pairs-from: a finished preference run whose pairs round 1 trains on
     beta: float | None = None  # default dpo.DEFAULT_BETA
     learning_rate: float | None = None
     steps: int | None = None
     epochs: float | None = None
+    sft_weight: float | None = None  # default dpo.DEFAULT_SFT_WEIGHT
     qlora: bool | None = None
     name: str | None = None
     resume: bool = False
@@ -56,8 +62,8 @@ class PreferenceOptions:
     def given(self) -> list[str]:
         """The flags set, besides --name and --resume (a resumed run takes none)."""
         flags = {
-            "--parent": self.parent, "--rounds": self.rounds, "--pairs": self.contexts, "--beta": self.beta, "--lr": self.learning_rate,
-            "--steps": self.steps, "--epochs": self.epochs, "--qlora": self.qlora,
+            "--parent": self.parent, "--rounds": self.rounds, "--pairs": self.contexts, "--pairs-from": self.pairs_from, "--beta": self.beta, "--lr": self.learning_rate,
+            "--steps": self.steps, "--epochs": self.epochs, "--sft-weight": self.sft_weight, "--qlora": self.qlora,
         }
         return [flag for flag, value in flags.items() if value is not None]
 
@@ -70,7 +76,10 @@ def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Report
     rounds, contexts = options.rounds or 1, options.contexts or DEFAULT_CONTEXTS
     if rounds < 1 or contexts < 1:
         raise TrainError("--rounds and --pairs must be at least 1", hint="For example `shizu train --preference --rounds 2 --pairs 200`.")
-    parent = options.parent or dpo.latest_parent(ws)
+    if options.pairs_from is not None:
+        parent = _pairs_parent(ws, options.pairs_from, options)
+    else:
+        parent = options.parent or dpo.latest_parent(ws)
     if parent not in runs.finished_runs(ws.runs_dir):
         raise TrainError(
             f"No finished run named {parent!r} in {ws.runs_dir} to continue",
@@ -86,14 +95,21 @@ def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Report
         if (ws.runs_dir / name).exists() or runs.partial_dir(ws.runs_dir, name).exists():
             raise TrainError(f"A run named {name!r} is already in {ws.runs_dir}", hint="Pick another --name.")
     read_dataset(ws, ws.config.train)  # train.jsonl is there and holds examples
-    made_with = {"series": series, "contexts": contexts, "seed": options.seed}
+    made_with: dict[str, Any] = {"series": series, "contexts": contexts, "seed": options.seed}
+    if options.pairs_from is not None:
+        made_with["pairs_from"] = options.pairs_from
     return _rounds(ws, first, made_with, reporter)
 
 
 def _rounds(ws: Workspace, settings: dpo.StageSettings, made_with: dict[str, Any], reporter: Reporter) -> TrainResult:
     """Rounds ``settings.round`` to ``settings.rounds``: make the pairs with the parent, train on them."""
     while True:
-        pairs = _round_pairs(ws, settings.parent, made_with, settings.round, reporter)
+        if settings.round == 1 and made_with.get("pairs_from"):
+            source = made_with["pairs_from"]
+            pairs = read_pairs(ws.runs_dir / source / PAIRS_FILE)
+            reporter.say(f"Round 1 trains on the {len(pairs)} pairs of run {source!r} (run {settings.parent!r}'s replies lose to yours)")
+        else:
+            pairs = _round_pairs(ws, settings.parent, made_with, settings.round, reporter)
         result = dpo.train_on_pairs(ws, settings, pairs, reporter, made_with=made_with)
         if not result.finished or settings.round == settings.rounds:
             return result
@@ -120,6 +136,28 @@ def _round_pairs(ws: Workspace, parent: str, made_with: dict[str, Any], round_nu
         why = "; ".join(f"{count} {reason}" for reason, count in unused.most_common())
         reporter.say(f"  feedback on the live bot: {len(rerolls)} pairs from rerolls" + (f"; not used: {why}" if why else ""))
     return played.pairs + rerolls
+
+
+def _pairs_parent(ws: Workspace, source: str, options: PreferenceOptions) -> str:
+    """The parent of ``--pairs-from``'s run, once it is sure its pairs fit this stage: a finished
+    preference run, on the dataset as it is now, whose parent is ``--parent`` (when given)."""
+    if options.contexts is not None:
+        raise TrainError("--pairs-from trains on pairs already made; it cannot take --pairs", hint="Drop --pairs (or --pairs-from).")
+    if source not in runs.finished_runs(ws.runs_dir):
+        raise TrainError(f"No finished run named {source!r} in {ws.runs_dir} to take pairs from", hint=f"Pick one of: {', '.join(runs.finished_runs(ws.runs_dir)) or 'none yet'}.")
+    meta = runs.read_meta(ws.runs_dir / source)
+    if meta.get("stage") != dpo.STAGE or not (ws.runs_dir / source / PAIRS_FILE).is_file():
+        raise TrainError(f"Run {source!r} is a supervised run: it has no preference pairs", hint="--pairs-from takes a run made by `shizu train --preference`.")
+    parent = meta["parent"]["name"]
+    if options.parent is not None and options.parent != parent:
+        raise TrainError(
+            f"The pairs of run {source!r} hold the replies of run {parent!r}, not of --parent {options.parent!r}",
+            hint=f"Drop --parent (the stage then continues {parent!r}), or generate new pairs without --pairs-from.",
+        )
+    now = dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")
+    if meta.get("dataset", {}).get("sha256") != now:
+        raise TrainError(f"The dataset was rebuilt since run {source!r} made its pairs", hint="Generate new pairs: drop --pairs-from.")
+    return parent
 
 
 def _resume(ws: Workspace, options: PreferenceOptions, reporter: Reporter) -> TrainResult:
@@ -150,7 +188,8 @@ def _settings(series: str, parent: str, round_number: int, options: PreferenceOp
     return dpo.StageSettings(
         name=_round_name(series, round_number, options.rounds or 1), parent=parent, beta=options.beta or dpo.DEFAULT_BETA,
         learning_rate=options.learning_rate or dpo.DEFAULT_LEARNING_RATE, steps=options.steps or 0,
-        epochs=options.epochs or dpo.DEFAULT_EPOCHS, qlora=options.qlora, round=round_number, rounds=options.rounds or 1,
+        epochs=options.epochs or dpo.DEFAULT_EPOCHS, sft_weight=dpo.DEFAULT_SFT_WEIGHT if options.sft_weight is None else options.sft_weight,
+        qlora=options.qlora, round=round_number, rounds=options.rounds or 1,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STATEMENTS_UNTIL = 0.85  # statements lie in sessions planned in the first 85% of the span
-QUESTIONS_FROM = 0.95  # questions lie in sessions planned in the last 5% of the span
+QUESTIONS_FROM = 0.92  # questions lie in sessions planned in the last 8% of the span
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,11 @@ STATED: dict[str, tuple[Exchange, ...]] = {
         Exchange("job", "", "", "someone at the bookshop asked for a book with a blue cover and nothing else", "stress"),
         Exchange("cat", "", "", "mochi stole my chair again and i let her", "pets"),
         Exchange("city", "priya", "how's the weather over there?", "osaka is freezing today send blankets", "weather"),
+        Exchange("job", "juno", "where do you work again?", "the bookshop on weekends same as always", "stress"),
+        Exchange("cat", "theo", "what's your cat up to today?", "mochi is judging me from the shelf", "pets"),
+        Exchange("city", "juno", "where do you live again?", "osaka!! land of takoyaki", "weather"),
+        Exchange("cat", "priya", "how's the cat?", "mochi knocked my plant over and felt nothing", "pets"),
+        Exchange("job", "theo", "you working tomorrow?", "ya bookshop shift at 10 pray for me", "stress"),
     ),
     "group": (
         Exchange("trip", "juno", "what are you doing in december?", "me and priya are going to seoul", "plans"),
@@ -68,6 +73,10 @@ STATED: dict[str, tuple[Exchange, ...]] = {
         Exchange("city", "juno", "is it snowing where you are?", "no snow in osaka just sad rain", "weather"),
         Exchange("cat", "", "", "mochi says hi to the gremlins", "pets"),
         Exchange("trip", "juno", "did you book the flights yet?", "yes we booked seoul last night", "plans"),
+        Exchange("cat", "priya", "how's your cat today?", "mochi is asleep in the laundry basket", "pets"),
+        Exchange("trip", "sam", "where are you two going again?", "seoul!! me and priya", "plans"),
+        Exchange("city", "juno", "where are you again? i forgot", "osaka obviously", "weather"),
+        Exchange("cat", "juno", "what's your cat called?", "mochi!! how do u not know", "pets"),
     ),
     "dm_priya": (
         Exchange("show", "priya", "what's your comfort show?", "gilmore girls forever i rewatch it every fall", "show"),
@@ -77,12 +86,19 @@ STATED: dict[str, tuple[Exchange, ...]] = {
         Exchange("trip", "priya", "did you look at hotels yet?", "yes i found a cute one in seoul near the cafes", "plans"),
         Exchange("show", "priya", "what are you watching tonight?", "gilmore girls again obviously", "show"),
         Exchange("cat", "", "", "mochi sat on my laptop and almost sent u a voice note", "pets"),
+        Exchange("show", "priya", "what are you watching these days?", "gilmore girls season 3 this time", "show"),
+        Exchange("trip", "priya", "where are we going again? i keep forgetting", "seoul!! in december", "plans"),
+        Exchange("cat", "priya", "how's the cat?", "mochi is fine she just wants attention", "pets"),
     ),
     "dm_theo": (
         Exchange("job", "theo", "how's work going?", "the bookshop was chaos today someone returned a book covered in soup",
                  "stress"),
         Exchange("job", "", "", "i got the bookshop to order the new manga volume for me", "stress"),
         Exchange("job", "theo", "are you still working weekends?", "ya still at the bookshop every saturday", "stress"),
+        Exchange("city", "", "", "osaka trains are a nightmare today", "plans"),
+        Exchange("job", "theo", "what are you up to this saturday?", "working at the bookshop sadly", "stress"),
+        Exchange("city", "theo", "where are you based again?", "osaka still lol", "plans"),
+        Exchange("job", "theo", "how was work today?", "the bookshop was packed all day", "stress"),
     ),
 }
 
@@ -92,12 +108,15 @@ ASKED: dict[str, tuple[Exchange, ...]] = {
         Exchange("city", "kai", "where are you based, if you don't mind me asking?", "osaka!! come visit", "weather"),
         Exchange("job", "kai", "what do you do for work?", "i work at a little bookshop on weekends", "stress"),
         Exchange("cat", "kai", "what's your cat's name?", "mochi shes the best girl", "pets"),
+        Exchange("job", "theo", "you working this weekend again?", "ya bookshop as always", "stress"),
+        Exchange("cat", "juno", "how's your cat these days?", "mochi is thriving as usual", "pets"),
     ),
     "group": (
         Exchange("trip", "juno", "wait, where are you and priya going in december?", "seoul!! we already booked it", "plans"),
         Exchange("city", "juno", "what city are you in again? i want to send you a postcard", "osaka ill dm u my address",
                  "plans"),
         Exchange("cat", "priya", "what was your cat's name again? my sister wants to know", "mochi obviously", "pets"),
+        Exchange("trip", "priya", "what city are we flying to again? i forgot lol", "seoul!! how did u forget", "plans"),
     ),
     "dm_priya": (
         Exchange("show", "priya", "what was your comfort show again? i need something cozy to watch",
@@ -105,9 +124,11 @@ ASKED: dict[str, tuple[Exchange, ...]] = {
         Exchange("trip", "priya", "remind me which city we booked, i'm filling in the form", "seoul!! the one with the cafes",
                  "plans"),
         Exchange("cat", "priya", "what's your cat's name again? my cousin wants to know", "mochi the queen herself", "pets"),
+        Exchange("show", "priya", "what should i watch tonight?", "gilmore girls obviously", "show"),
     ),
     "dm_theo": (
         Exchange("job", "theo", "remind me, where are you working these days?", "still at the bookshop", "stress"),
+        Exchange("city", "theo", "where do you live again? i want to mail you a book", "osaka! ill send u the address", "plans"),
     ),
 }
 

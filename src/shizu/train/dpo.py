@@ -51,8 +51,9 @@ from shizu.workspace import Workspace
 
 STAGE = "preference"  # meta.json's and resolved.json's "stage" of a preference run
 DEFAULT_BETA = 0.1  # DPO's beta: how far from the parent the policy may move (higher: less far)
-DEFAULT_LEARNING_RATE = 2e-5  # a tenth of supervised training's default: DPO moves a trained policy, gently
+DEFAULT_LEARNING_RATE = 1e-4  # half of supervised training's; 2e-5 left the adapter nearly where it was (bench/RESULTS.md)
 DEFAULT_EPOCHS = 1.0  # passes over the pairs
+DEFAULT_SFT_WEIGHT = 1.0  # weight of the winners' own loss added to DPO's (RPO; 0: plain DPO, which drifted to long bursts)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class StageSettings:
     learning_rate: float = DEFAULT_LEARNING_RATE
     steps: int = 0  # > 0: exactly this many optimizer steps; 0: ``epochs`` passes over the pairs
     epochs: float = DEFAULT_EPOCHS
+    sft_weight: float = DEFAULT_SFT_WEIGHT  # > 0: DPO's loss plus this times the winners' own (RPO)
     qlora: bool | None = None  # None: as the parent was trained
     round: int = 1  # which self-play round this is (SPIN's iterations), of ``rounds``
     rounds: int = 1
@@ -72,9 +74,10 @@ class StageSettings:
     def problems(self) -> list[str]:
         checks = [
             (self.beta > 0, "--beta must be > 0 (for example 0.1)"),
-            (0 < self.learning_rate < 1, "--lr must be in (0, 1) (for example 2e-5)"),
+            (0 < self.learning_rate < 1, "--lr must be in (0, 1) (for example 1e-4)"),
             (self.steps >= 0, "--steps must be >= 0"),
             (self.epochs > 0, "--epochs must be > 0"),
+            (self.sft_weight >= 0, "--sft-weight must be >= 0 (for example 1.0; 0 is plain DPO)"),
             (1 <= self.round <= self.rounds, "--rounds must be >= 1"),
         ]
         return [message for ok, message in checks if not ok]
@@ -154,7 +157,8 @@ def train_on_pairs(
     model = add_lora(model, cfg, qlora=device.qlora.value, checkpointing=batch.checkpointing.value, adapter=parent_path)
     trainable, total = model.get_nb_trainable_parameters()
     say(f"  continuing the adapter of run {settings.parent!r}: {trainable:,} trainable parameters ({trainable / total:.2%});"
-        f" the reference is a frozen copy of it; DPO beta {settings.beta:g}, learning rate {cfg.learning_rate:g}")
+        f" the reference is a frozen copy of it; DPO beta {settings.beta:g}, learning rate {cfg.learning_rate:g}"
+        + (f", plus {settings.sft_weight:g} x the winners' own loss (RPO)" if settings.sft_weight else ""))
     planned_tokens = round(sum(pair.tokens for pair in rows) * max_steps * cfg.batch_size / len(rows))
     say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens (both sides of every pair; the reference reads them too, without gradients)")
 
@@ -176,7 +180,7 @@ def train_on_pairs(
             model=model,
             args=training_arguments(
                 partial, cfg, device, batch, max_steps=max_steps, has_val=False,
-                kind=DPOConfig, beta=settings.beta, max_length=max_length, precompute_ref_log_probs=False,
+                kind=DPOConfig, beta=settings.beta, max_length=max_length, precompute_ref_log_probs=False, **_objective(settings),
             ),
             train_dataset=_dataset(Dataset, rows),
             processing_class=tokenizer,
@@ -209,7 +213,7 @@ def train_on_pairs(
         "config": msgspec.to_builtins(cfg),
         "memory": parent.get("memory"),  # the prompts it learnt with are the parent's (memories shown or not)
         "preference": {
-            "objective": "dpo", "reference": f"run {settings.parent!r} (a frozen copy of its adapter)", "beta": settings.beta,
+            "objective": "dpo", "reference": f"run {settings.parent!r} (a frozen copy of its adapter)", "beta": settings.beta, "sft_weight": settings.sft_weight,
             "round": settings.round, "rounds": settings.rounds, "pairs": len(pairs), "pairs_trained": len(encoded.pairs),
             "rows": len(rows), "too_long": encoded.too_long, "prompt_mismatch": encoded.prompt_mismatch,
             "sources": dict(Counter(pair.source for pair in pairs)), "rejected_because": dict(Counter(pair.why for pair in pairs)),
@@ -255,6 +259,15 @@ def latest_parent(ws: Workspace) -> str:
             hint="Train one first with `shizu train` (the preference stage continues a finished run), then `shizu train --preference`.",
         )
     return max(supervised, key=lambda name: ((ws.runs_dir / name / runs.META_FILE).stat().st_mtime, name))
+
+
+def _objective(settings: StageSettings) -> dict[str, Any]:
+    """TRL's loss settings: DPO's sigmoid loss, plus the winners' negative log-likelihood when
+    ``sft_weight`` > 0 (RPO, Pang et al. 2024: it keeps the real replies likely while the pair's
+    margin grows, so the run does not drift away from both, for example to longer bursts)."""
+    if not settings.sft_weight:
+        return {"loss_type": ["sigmoid"]}
+    return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, settings.sft_weight]}
 
 
 def _config(parent: dict[str, Any], settings: StageSettings) -> TrainConfig:
