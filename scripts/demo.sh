@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the whole pipeline on the bundled sample export, on CPU (about 17 minutes on 2 idle cores, 13 of them training).
+# `make demo`: the whole pipeline on the bundled sample export, on CPU (about 19 minutes on 2 idle cores, 15 of them training).
 set -euo pipefail
 out=${1:-demo}
 shizu=.venv/bin/shizu
