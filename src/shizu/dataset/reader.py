@@ -121,3 +121,8 @@ def dataset_sha256(*paths: Path) -> str:
             with path.open("rb") as fh:
                 digest.update(bytes.fromhex(hashlib.file_digest(fh, "sha256").hexdigest()))
     return digest.hexdigest()
+
+
+def built_sha256(dataset_dir: Path) -> str:
+    """The hash a run records of the dataset it trained on (``train.jsonl`` and ``val.jsonl``)."""
+    return dataset_sha256(dataset_dir / "train.jsonl", dataset_dir / "val.jsonl")

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shizu import runs
-from shizu.dataset.reader import dataset_sha256
+from shizu.dataset.reader import built_sha256
 from shizu.errors import TrainError
 from shizu.eval.heldout import read_heldout, spread
 from shizu.extras import quiet_libraries
@@ -154,7 +154,7 @@ def _pairs_parent(ws: Workspace, source: str, options: PreferenceOptions) -> str
             f"The pairs of run {source!r} hold the replies of run {parent!r}, not of --parent {options.parent!r}",
             hint=f"Drop --parent (the stage then continues {parent!r}), or generate new pairs without --pairs-from.",
         )
-    now = dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")
+    now = built_sha256(ws.dataset_dir)
     if meta.get("dataset", {}).get("sha256") != now:
         raise TrainError(f"The dataset was rebuilt since run {source!r} made its pairs", hint="Generate new pairs: drop --pairs-from.")
     return parent

@@ -35,7 +35,7 @@ import torch
 import shizu
 from shizu import runs
 from shizu.config import TrainConfig
-from shizu.dataset.reader import dataset_sha256
+from shizu.dataset.reader import built_sha256
 from shizu.errors import TrainError
 from shizu.extras import quiet_libraries
 from shizu.progress import QUIET, Reporter
@@ -208,7 +208,7 @@ def train_on_pairs(
         "stage": STAGE,
         "parent": {"name": settings.parent, "path": str(parent_path), "stage": parent.get("stage", "sft")},
         "base": parent["base"],
-        "dataset": {"train": str(ws.dataset_dir / "train.jsonl"), "sha256": dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")},
+        "dataset": {"train": str(ws.dataset_dir / "train.jsonl"), "sha256": built_sha256(ws.dataset_dir)},
         "chat_format": {"end_of_turn": eot, "pad_token": tokenizer.pad_token},
         "config": msgspec.to_builtins(cfg),
         "memory": parent.get("memory"),  # the prompts it learnt with are the parent's (memories shown or not)

@@ -34,7 +34,7 @@ import shizu
 from shizu import runs
 from shizu.chat.template import end_of_turn
 from shizu.config import TrainConfig
-from shizu.dataset.reader import Example, dataset_sha256, read_examples
+from shizu.dataset.reader import Example, built_sha256, dataset_sha256, read_examples
 from shizu.errors import TrainError
 from shizu.extras import quiet_libraries
 from shizu.progress import QUIET, Reporter
@@ -407,7 +407,7 @@ def prepare_data(
     else:
         say("  no val.jsonl examples: no validation loss (set [build] val_fraction > 0 to get one)")
     data = PreparedData(
-        train=train_kept, val=val_kept, max_length=max_length, sha256=dataset_sha256(ws.dataset_dir / "train.jsonl", ws.dataset_dir / "val.jsonl")
+        train=train_kept, val=val_kept, max_length=max_length, sha256=built_sha256(ws.dataset_dir)
     )
     say(f"  {data.tokens:,} training tokens per epoch, {data.supervised:,} of them supervised ({data.supervised / max(data.tokens, 1):.0%})")
     return data
