@@ -142,6 +142,19 @@ def test_limit_seeds_and_the_table(ws: Workspace) -> None:
     assert "that one scene lives in my head rent free" in page and "ok brb [gif: dancing banana]" in page
 
 
+def test_held_out_turns_a_compared_run_learnt_from_are_left_out_for_every_system(ws: Workspace) -> None:
+    save_tiny_run(ws, "tiny")
+    meta_path = ws.runs_dir / "tiny" / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps(meta | {"preference": {"heldout_trained": ["7:0:0#1"]}}), encoding="utf-8")  # a blind-test answer
+    code, out, err = shizu("eval", "-w", str(ws.root), "--run", "tiny", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert [t["id"] for t in report["turns"]] == ["7:0:0#0", "7:1:0#0"]  # the base model is not scored on it either
+    assert report["dataset"]["turns_available"] == 2
+    assert "1 held-out turns left out: run(s) tiny learnt from blind-test answers about them" in " ".join(err.split())
+
+
 def test_without_a_run_the_base_model_is_evaluated_alone(ws: Workspace) -> None:
     base = save_tiny_base(ws.root / "tiny-base")
     config = ws.config_path.read_text(encoding="utf-8").replace('base = ""', f"base = {json.dumps(str(base))}", 1)

@@ -82,7 +82,7 @@ def test_list_shows_who_judged_which_reply_as_text(tmp_path: Path) -> None:
     }]
     assert [i["id"] for i in listed(ws, "--giver", "web:voter-0001")] == [3]
     code, _, error = run(ws, "list", "--source", "slack")
-    assert (code, error) == (1, "Unknown feedback source 'slack'\nChoose one of: discord-reaction, web, reroll.")
+    assert (code, error) == (1, "Unknown feedback source 'slack'\nChoose one of: discord-reaction, web, reroll, blind-test.")
 
 
 def test_export_writes_one_json_line_per_item(tmp_path: Path) -> None:

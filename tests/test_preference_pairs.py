@@ -1,4 +1,4 @@
-"""Preference pairs from self-play: the real reply over the model's own, weighed by reactions, safe to learn from."""
+"""Preference pairs from self-play (the real reply over the model's own, weighed by reactions, safe to learn from) and from feedback."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from shizu.eval.heldout import read_heldout
 from shizu.message import Reaction
 from shizu.persona import Persona
 from shizu.preference import feedback
-from shizu.preference.feedback import NO_CONTEXT, NO_RETAKE, REROLLED, UNPAIRED, feedback_pairs
+from shizu.preference.feedback import FOOLED, NO_CONTEXT, NO_RETAKE, REROLLED, SPOTTED, feedback_signals
 from shizu.preference.pairs import INVENTED_LINK, SAMPLED, SELF_TALK
 from shizu.preference.selfplay import OPTED_OUT, PROMPT_DIFFERS, SAME_REPLY, self_play
 from shizu.preference.signals import MAX_REACTION_BONUS, History, reaction_weight
 from shizu.store.exchanges import ContextMessage, Exchange, ReplyContext, SentMessage
 from shizu.store.feedback import FeedbackItem
+from shizu.train.pair import heldout_keys, unpaired
 
 
 def played(tmp_path: Path, script: list[str], *, opt_out: tuple[str, ...] = (), name: str = "Mika"):
@@ -75,32 +76,66 @@ def test_a_runtime_prompt_that_is_not_the_training_render_gives_no_pair(tmp_path
     assert result.pairs == [] and result.skipped == {PROMPT_DIFFERS: 5}
 
 
-def exchange(texts: tuple[str, ...], *, context: bool = True) -> Exchange:
-    """A logged reply of the bot to Alice in #general."""
+def exchange(texts: tuple[str, ...], *, context: bool = True, channel: str = "20") -> Exchange:
+    """A logged reply of the bot to Alice in #general (``channel``: a blind-test answer's held-out turn)."""
     said = ReplyContext(PLACE, T0, ("Alice",), (ContextMessage("Alice", "hi mika", T0),)) if context else None
     return Exchange(
-        platform="discord", channel_id="20", place="#general (Cozy)", trigger_id="9", trigger_author="Alice", trigger_text="hi mika",
+        platform="discord", channel_id=channel, place="#general (Cozy)", trigger_id="9", trigger_author="Alice", trigger_text="hi mika",
         trigger_time=T0, context_ids=("9",), persona="Mika", messages=tuple(SentMessage(ids=(), text=t, body=t) for t in texts),
         backend="test", stop="end-of-turn", queued_ms=0, latency_ms=0, created=T0, context=said,
     )
 
 
-def item(number: int, verdict: str, giver: str = "1", retake: Exchange | None = None, context: bool = True) -> FeedbackItem:
+def item(
+    number: int, verdict: str, giver: str = "1", retake: Exchange | None = None, context: bool = True, source: str | None = None, channel: str = "20",
+) -> FeedbackItem:
     return FeedbackItem(
-        id=number, created=T0, source="reroll" if verdict == "rejected" else "web", giver=giver, giver_name=giver, verdict=verdict,  # type: ignore[arg-type]
-        emoji="", exchange=exchange(("As an AI, hello.",), context=context), retake=retake,
+        id=number, created=T0, source=source or ("reroll" if verdict == "rejected" else "web"), giver=giver, giver_name=giver,  # type: ignore[arg-type]
+        verdict=verdict, emoji="", exchange=exchange(("As an AI, hello.",), context=context, channel=channel), retake=retake,  # type: ignore[arg-type]
     )
 
 
-def test_a_reroll_is_a_pair_and_thumbs_are_left_for_kto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reroll_is_a_pair_thumbs_are_ratings_and_a_reroll_needs_its_context_and_new_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     persona = Persona("Mika", ScriptedBackend(["unused"]))
     take = exchange(("heyy", "wassup"))
-    items = [item(1, "rejected", retake=take), item(2, "up"), item(3, "rejected", retake=take, context=False), item(4, "rejected")]
-    pairs, skipped = feedback_pairs(items, persona)
-    assert [(p.key, p.chosen, p.rejected, p.source, p.why) for p in pairs] == [("feedback:1", "heyy\nwassup", "As an AI, hello.", "feedback", REROLLED)]
-    assert pairs[0].context[0]["content"] == system_prompt(Situation("Mika", PLACE, T0, ("Alice",)))
-    assert pairs[0].context[1:] == ({"role": "user", "content": "Alice: hi mika"},)
-    assert skipped == {UNPAIRED: 1, NO_CONTEXT: 1, NO_RETAKE: 1}
+    items = [
+        item(1, "rejected", retake=take), item(2, "up"), item(3, "rejected", retake=take, context=False), item(4, "rejected"),
+        item(5, "down", source="discord-reaction"),
+    ]
+    signals = feedback_signals(items, persona, {})
+    assert [(p.key, p.chosen, p.rejected, p.source, p.why) for p in signals.pairs] == [("feedback:1", "heyy\nwassup", "As an AI, hello.", "feedback", REROLLED)]
+    assert signals.pairs[0].context[0]["content"] == system_prompt(Situation("Mika", PLACE, T0, ("Alice",)))
+    assert signals.pairs[0].context[1:] == ({"role": "user", "content": "Alice: hi mika"},)
+    assert [(r.key, r.reply, r.good, r.source, r.why) for r in signals.ratings] == [
+        ("feedback:5", "As an AI, hello.", False, "discord-reaction", "👎 on Discord"),  # the latest first
+        ("feedback:2", "As an AI, hello.", True, "web", "thumb up on the web page"),
+    ]
+    assert signals.ratings[0].context == signals.pairs[0].context
+    assert signals.skipped == {NO_CONTEXT: 1, NO_RETAKE: 1}
     monkeypatch.setattr(feedback, "MAX_PER_GIVER", 1)
-    pairs, skipped = feedback_pairs([item(5, "rejected", retake=take), item(6, "rejected", retake=take), item(7, "rejected", "2", take)], persona)
-    assert sorted(p.key for p in pairs) == ["feedback:6", "feedback:7"] and skipped == {feedback.OVER_CAP: 1}  # one giver's latest only
+    signals = feedback_signals([item(5, "rejected", retake=take), item(6, "up"), item(7, "rejected", "2", take)], persona, {})
+    assert [p.key for p in signals.pairs] == ["feedback:7"] and [r.key for r in signals.ratings] == ["feedback:6"]
+    assert signals.skipped == {feedback.OVER_CAP: 1}  # one giver's latest only, pair or rating
+
+
+def test_blind_test_answers_spotted_lose_to_the_real_reply_and_fooled_ones_are_good_ratings(tmp_path: Path) -> None:
+    ws = preference_workspace(tmp_path / "ws", parent=False)
+    _, turns = read_heldout(ws.dataset_dir / "train.jsonl", "UTC")
+    heldout = {turn.key: turn for turn in turns}
+    persona = Persona("Mika", ScriptedBackend(["unused"]))
+    spotted, fooled, gone = (
+        item(1, "down", source="blind-test", channel="20:0:0#0"), item(2, "up", "2", source="blind-test", channel="20:1:0#0"),
+        item(3, "down", "3", source="blind-test", channel="20:9:0#0"),
+    )
+    signals = feedback_signals([spotted, fooled, gone], persona, heldout)
+    assert [(p.key, p.chosen, p.rejected, p.source, p.why) for p in signals.pairs] == [
+        ("heldout:20:0:0#0", "omg yes", "As an AI, hello.", "blind-test", SPOTTED),  # the person's real reply wins
+    ]
+    assert [(r.key, r.good, r.why) for r in signals.ratings] == [
+        ("heldout:20:9:0#0", False, SPOTTED),  # its turn is no longer held out: the spotted reply alone
+        ("heldout:20:1:0#0", True, FOOLED),
+    ]
+    assert heldout_keys([*signals.pairs, *signals.ratings]) == {"20:0:0#0", "20:1:0#0", "20:9:0#0"}
+    assert [(r.reply, r.good, r.key) for r in unpaired(signals.pairs)] == [
+        ("omg yes", True, "heldout:20:0:0#0"), ("As an AI, hello.", False, "heldout:20:0:0#0"),
+    ]

@@ -3,20 +3,24 @@ questions are made only by POST, within limits."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from persona_helpers import ScriptedBackend, tokenizer
 from serve_helpers import CAT, EXAMPLES, REAL, example, make_site, web_client, write_val
 from shizu.chat.layout import Place, Turn
 from shizu.chat.media import MediaItem
 from shizu.chat.template import render_prompt
+from shizu.cli import app
 from shizu.frontends.web import blind
 from shizu.frontends.web.blind import BlindTest
 from shizu.frontends.web.site import Site
 from shizu.persona.media import MediaCatalogue
+from shizu.store.feedback import FeedbackTable
 
 VOTER = "voter-0001"
 
@@ -86,6 +90,35 @@ def test_answers_are_scored_and_stored(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == [VOTER] * 3 + ["someone-else"]
     assert [r[2] for r in rows] == [1, 0, 1, None]
     assert replies == (3, "model says hi", "model says hi")
+
+
+def test_answers_are_kept_as_feedback_on_the_model_s_reply_under_the_held_out_turn(tmp_path: Path) -> None:
+    site, _ = blind_site(tmp_path, [["lol same\nbrb<|im_end|>"]])
+    with web_client(site) as http:
+        for right in (True, False):
+            question = http.post("/api/blind", json={"voter": VOTER}).json()
+            real = real_side(question)
+            http.post(f"/api/blind/{question['id']}", params={"voter": VOTER}, json={"choice": real if right else ("b" if real == "a" else "a")})
+            turn = next(t for t in site.blind.turns if t.history[-1].text == question["context"][-1]["text"])
+            with site.ws.open_store() as store:
+                item = FeedbackTable(store).items(source="blind-test")[-1]
+            # Spotted: the reply is judged "down"; taken for the real one: "up".
+            assert (item.verdict, item.giver, item.exchange.platform, item.exchange.channel_id) == ("down" if right else "up", f"web:{VOTER}", "blind-test", turn.key)
+            assert item.exchange.texts == ("lol same", "brb") and item.exchange.backend == "tiny"
+            assert item.exchange.context is not None and [m.text for m in item.exchange.context.messages] == [m.text for m in turn.history]
+    result = CliRunner().invoke(app, ["feedback", "list", "-w", str(site.ws.root), "--source", "blind-test", "--json"])
+    assert [line["verdict"] for line in json.loads(result.stdout)] == ["down", "up"]
+
+
+def test_a_run_is_never_asked_about_turns_it_learnt_from(tmp_path: Path) -> None:
+    site, _ = blind_site(tmp_path, [["model says hi"]])
+    learnt = sorted(turn.key for turn in site.blind.turns)[:-1]
+    (site.ws.runs_dir / "tiny").mkdir(parents=True)
+    (site.ws.runs_dir / "tiny" / "meta.json").write_text(json.dumps({"name": "tiny", "preference": {"heldout_trained": learnt}}), encoding="utf-8")
+    with web_client(site) as http:
+        asked = {http.post("/api/blind", json={"voter": f"voter-{i:04d}"}).json()["context"][-1]["text"] for i in range(4)}
+    left = next(turn for turn in site.blind.turns if turn.key not in learnt)
+    assert asked == {left.history[-1].text}
 
 
 def test_a_rebuilt_dataset_gets_new_model_replies(tmp_path: Path) -> None:

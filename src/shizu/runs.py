@@ -140,3 +140,12 @@ def finished_runs(runs_dir: Path) -> list[str]:
     if not runs_dir.is_dir():
         return []
     return sorted(p.name for p in runs_dir.iterdir() if not p.name.startswith(".") and (p / META_FILE).is_file())
+
+
+def heldout_trained(path: Path) -> frozenset[str]:
+    """The held-out turns (``<example id>#<turn>`` of ``val.jsonl``) the run at ``path`` or one of
+    its parents learnt from (blind-test answers, in a preference stage); empty for another model
+    (``base``) or a run that never did. ``shizu eval`` and the blind test leave them out."""
+    if not (path / META_FILE).is_file():
+        return frozenset()
+    return frozenset((read_meta(path).get("preference") or {}).get("heldout_trained", []))

@@ -149,7 +149,7 @@ def train(
         bool, typer.Option("--no-memory", help="Leave the recalled memories out of every example (the run then answers without memory; docs/memory.md).")
     ] = False,
     preference: Annotated[
-        bool, typer.Option("--preference", help="A preference stage (DPO) on top of a finished run: its replies to training contexts lose to your real ones (docs/training.md).")
+        bool, typer.Option("--preference", help="A preference stage (DPO or KTO) on a finished run: its replies to training contexts lose to your real ones (docs/training.md).")
     ] = False,
     parent: Annotated[
         Optional[str], typer.Option("--parent", metavar="RUN", help="With --preference: the finished run to continue (default: the latest supervised run).")
@@ -161,10 +161,16 @@ def train(
         Optional[float], typer.Option("--sft-weight", help="With --preference: add this times the real replies' own loss to DPO's (RPO; default 1; 0: plain DPO).")
     ] = None,
     pairs_from: Annotated[
-        Optional[str], typer.Option("--pairs-from", metavar="RUN", help="With --preference: train on the pairs run RUN made (same parent) instead of generating them again.")
+        Optional[str], typer.Option("--pairs-from", metavar="RUN", help="With --preference: train on the pairs and ratings run RUN made (same parent); make none again.")
+    ] = None,
+    objective: Annotated[
+        Optional[str], typer.Option(
+            "--objective", metavar="dpo|kto",
+            help="With --preference: dpo (default) trains on pairs; kto also on replies judged alone (thumbs, blind-test answers).",
+        )
     ] = None,
 ) -> None:
-    """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume); --preference: a DPO stage on top of a run."""
+    """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume); --preference: a DPO or KTO stage on top of a run."""
     require("shizu train", "train")
     from rich.markup import escape
 
@@ -182,7 +188,7 @@ def train(
         preference = resumes_preference(ws, name)
     _check_stage_flags(
         preference, supervised={"--base": base, "--rank": rank, "--time": time_budget, "--dry-run": dry_run, "--no-memory": no_memory},
-        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta, "--sft-weight": sft_weight, "--pairs-from": pairs_from},
+        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta, "--sft-weight": sft_weight, "--pairs-from": pairs_from, "--objective": objective},
     )
     with RichReporter(console) as reporter:
         if preference:
@@ -190,7 +196,7 @@ def train(
 
             stage = PreferenceOptions(
                 parent=parent, rounds=rounds, contexts=pairs, pairs_from=pairs_from, beta=beta, sft_weight=sft_weight, learning_rate=lr, steps=steps,
-                epochs=epochs, qlora=qlora, name=name, resume=resume,
+                epochs=epochs, objective=objective, qlora=qlora, name=name, resume=resume,
             )
             result = train_preference(ws, stage, reporter)
         else:
@@ -495,7 +501,7 @@ def memory_forget(
 
 feedback_app = typer.Typer(help="Feedback on the persona's replies: list, export and delete it (docs/feedback.md).", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
-SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only from this source: discord-reaction, web or reroll.")]
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only from this source: discord-reaction, web, reroll or blind-test.")]
 GiverOpt = Annotated[Optional[str], typer.Option("--giver", help="Only what this person gave: a Discord user id, or web: and a page's voter id.")]
 
 

@@ -42,6 +42,7 @@ from shizu.eval.systems import System, load_systems
 from shizu.extras import quiet_libraries
 from shizu.persona.backends.local import pick_device
 from shizu.progress import QUIET, Reporter
+from shizu.runs import find_run, heldout_trained
 from shizu.store.blind import BlindTable
 from shizu.workspace import Workspace
 
@@ -80,6 +81,7 @@ def evaluate(
 
     # 1. Held-out turns and training text.
     examples, every_turn = read_heldout(ws.dataset_dir / "val.jsonl", config.build.timezone)
+    every_turn = _untrained(ws, options.runs, every_turn, say)
     corpus = read_corpus(ws.dataset_dir / "train.jsonl", examples)
     model = (embedder or load_embedder)(pick_device(config.generation.device))
     embed = _embedding(model)
@@ -216,6 +218,20 @@ def _human(ws: Workspace, systems: Sequence[str], seed: int) -> dict[str, Any]:
             picked = bootstrap_mean([0.0 if c else 1.0 for c in correct], seed=seed)
             out[model] = {"answers": picked.n, "picked_as_real": picked.value, "low": picked.low, "high": picked.high}
     return out
+
+
+def _untrained(ws: Workspace, names: Sequence[str], turns: list[HeldOutTurn], say: Callable[[str], None]) -> list[HeldOutTurn]:
+    """``turns`` without those any compared run learnt from (blind-test answers): every system is
+    scored on the same turns, none of them seen in training."""
+    trained: dict[str, str] = {}
+    for path in (find_run(ws.runs_dir, name) for name in names or [None]):  # no --run: the latest run
+        for key in heldout_trained(path) if path is not None else ():
+            trained.setdefault(key, path.name)
+    kept = [turn for turn in turns if turn.key not in trained]
+    if len(kept) < len(turns):
+        runs = ", ".join(sorted(set(trained.values())))
+        say(f"{len(turns) - len(kept)} held-out turns left out: run(s) {runs} learnt from blind-test answers about them")
+    return kept
 
 
 def _last_context_line(context: Sequence[dict[str, str]]) -> str:

@@ -1,60 +1,98 @@
-"""Pairs from feedback on the live bot (:mod:`shizu.store.feedback`): the owner's "another take".
+"""Pairs and ratings from feedback on the live bot (:mod:`shizu.store.feedback`).
 
-A reroll is a pair by itself: in the conversation the bot answered, the take that replaced the
-discarded reply wins and the discarded reply loses. The conversation is rendered as the runtime
-rendered it (:func:`shizu.persona.live.render_live`, from the context the exchange log kept; the
-memories it showed were not kept, so none are shown), and the replies are turned back into the
-text the model writes (media links as tags).
+* The owner's "another take" is a pair by itself: in the conversation the bot answered, the take
+  that replaced the discarded reply wins and the discarded reply loses.
+* A thumb (a 👍 or 👎 reaction on Discord, a thumb on the web page) judges one reply alone: a
+  rating, good or bad, which KTO trains on (``--objective kto``; DPO keeps it but cannot use it).
+* A blind-test answer judges the model's reply to a held-out turn against the person's real one.
+  When people took the model's reply for the real one, it is a good rating; when they spotted it,
+  the real reply wins over it: a pair (a bad rating if the turn is no longer in ``val.jsonl``).
+  Their keys name the held-out turn (:data:`shizu.train.pair.HELDOUT`): the run records them and
+  ``shizu eval`` leaves those turns out of its comparison.
 
-Thumbs up and down judge one reply alone, with nothing to compare it to: they are counted, and
-left for an unpaired objective (KTO), which this stage does not train yet.
+The conversation is rendered as the runtime rendered it (:func:`shizu.persona.live.render_live`,
+from the context the exchange log kept; the memories it showed were not kept, so none are shown),
+and the replies are turned back into the text the model writes (media links as tags).
 
 Safety: :class:`~shizu.store.feedback.FeedbackTable` never returns what people on the opt-out
-list gave, and no giver contributes more than :data:`MAX_PER_GIVER` pairs to a stage (their
+list gave, and no giver contributes more than :data:`MAX_PER_GIVER` items to a stage (their
 latest), so no single person steers it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from shizu.eval.heldout import HeldOutTurn
 from shizu.persona import Persona
 from shizu.persona.live import LiveMessage, incoming_text, render_live
 from shizu.store.exchanges import Exchange, ReplyContext
 from shizu.store.feedback import FeedbackItem
-from shizu.train.pair import Pair
+from shizu.train.pair import HELDOUT, Pair, Rating
 
-MAX_PER_GIVER = 50  # feedback pairs one person may contribute to a preference stage
+MAX_PER_GIVER = 50  # feedback items one person may contribute to a preference stage
 REROLLED = "rerolled"
-UNPAIRED = "thumbs up/down on one reply (needs KTO, not trained yet)"
+SPOTTED = "spotted in the blind test"
+FOOLED = "taken for the real reply in the blind test"
+WHY = {("discord-reaction", "up"): "👍 on Discord", ("discord-reaction", "down"): "👎 on Discord",
+       ("web", "up"): "thumb up on the web page", ("web", "down"): "thumb down on the web page"}
 OVER_CAP = f"over the cap of {MAX_PER_GIVER} per person"
 NO_CONTEXT = "logged before conversations were kept"
 NO_RETAKE = "rerolls whose new take was never sent"
 
 
-def feedback_pairs(items: Sequence[FeedbackItem], persona: Persona) -> tuple[list[Pair], Counter[str]]:
-    """The pairs of the rerolls among ``items`` (the latest first, capped per giver), and why the others gave none."""
-    pairs: list[Pair] = []
-    skipped: Counter[str] = Counter()
+@dataclass(frozen=True)
+class FeedbackSignals:
+    """What the feedback gives a preference stage, and why some of it gave nothing."""
+
+    pairs: list[Pair] = field(default_factory=list)
+    ratings: list[Rating] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def describe(self) -> str:
+        why = "; ".join(f"{count} {reason}" for reason, count in self.skipped.most_common())
+        return (f"feedback on the live bot: {len(self.pairs)} pairs (rerolls, replies spotted in the blind test),"
+                f" {len(self.ratings)} replies judged alone (thumbs, the blind test)" + (f"; not used: {why}" if why else ""))
+
+
+def feedback_signals(items: Sequence[FeedbackItem], persona: Persona, heldout: Mapping[str, HeldOutTurn]) -> FeedbackSignals:
+    """The pairs and ratings of ``items`` (the latest first, capped per giver); ``heldout``: the
+    turns of ``val.jsonl`` by key, where a blind-test answer finds the real reply."""
+    signals = FeedbackSignals()
     given: Counter[str] = Counter()
     for item in sorted(items, key=lambda i: (i.created, i.id), reverse=True):
-        if item.verdict != "rejected":
-            skipped[UNPAIRED] += 1
-        elif item.retake is None:
-            skipped[NO_RETAKE] += 1
-        elif item.exchange.context is None:
-            skipped[NO_CONTEXT] += 1
+        context = item.exchange.context
+        if item.verdict == "rejected" and item.retake is None:
+            signals.skipped[NO_RETAKE] += 1
+        elif context is None:
+            signals.skipped[NO_CONTEXT] += 1
         elif given[item.giver] >= MAX_PER_GIVER:
-            skipped[OVER_CAP] += 1
+            signals.skipped[OVER_CAP] += 1
         else:
             given[item.giver] += 1
-            context = _rendered(persona, item.exchange.context)
-            pairs.append(Pair(
-                key=f"feedback:{item.id}", context=tuple(context), chosen=_as_trained(persona, item.retake),
-                rejected=_as_trained(persona, item.exchange), source="feedback", why=REROLLED,
-            ))
-    return pairs, skipped
+            _add(signals, item, tuple(_rendered(persona, context)), persona, heldout)
+    return signals
+
+
+def _add(signals: FeedbackSignals, item: FeedbackItem, context: tuple[dict[str, str], ...], persona: Persona, heldout: Mapping[str, HeldOutTurn]) -> None:
+    """``item``'s pair or rating."""
+    reply = _as_trained(persona, item.exchange)
+    key = f"feedback:{item.id}"
+    if item.retake is not None:
+        signals.pairs.append(Pair(key=key, context=context, chosen=_as_trained(persona, item.retake), rejected=reply, source="feedback", why=REROLLED))
+    elif item.source == "blind-test":
+        key = HELDOUT + item.exchange.channel_id  # the exchange of a blind-test answer is kept under its held-out turn's key
+        turn = heldout.get(item.exchange.channel_id)
+        if item.verdict == "down" and turn is not None:
+            signals.pairs.append(Pair(key=key, context=context, chosen=turn.reply, rejected=reply, source="blind-test", why=SPOTTED))
+        else:
+            signals.ratings.append(Rating(key=key, context=context, reply=reply, good=item.verdict == "up", source="blind-test",
+                                          why=FOOLED if item.verdict == "up" else SPOTTED))
+    else:
+        signals.ratings.append(Rating(key=key, context=context, reply=reply, good=item.verdict == "up", source=item.source,
+                                      why=WHY.get((item.source, item.verdict), f"{item.verdict} ({item.source})")))
 
 
 def _rendered(persona: Persona, context: ReplyContext) -> list[dict[str, str]]:

@@ -2,14 +2,15 @@
 
 Each round (SPIN's iterations, ``--rounds N``) has the latest run answer ``--pairs`` training
 contexts (evenly spread over ``train.jsonl``) through the persona runtime (:mod:`.selfplay`),
-adds the owner's rerolls of the live bot (:mod:`.feedback`), then trains a new run on those pairs with the latest run as parent and reference
-(:func:`shizu.train.dpo.train_on_pairs`): round 1 continues ``--parent`` (default: the latest
-finished supervised run), round 2 the run round 1 wrote, and so on. With one round the run is
-``--name``; with several, ``<name>-r1``, ``<name>-r2``... ``--resume`` finishes the interrupted
-round from its checkpoint, on its own pairs, and goes on with the rounds left. ``--pairs-from RUN``
-trains round 1 on the pairs an earlier stage made (its parent's replies, kept in its
-``pairs.jsonl``) instead of generating them again: another ``--beta`` or ``--lr`` on the very same
-pairs, minutes sooner.
+adds the feedback on the live bot (:mod:`.feedback`: rerolls and blind-test answers as pairs,
+thumbs as ratings), then trains a new run on them with the latest run as parent and reference
+(:func:`shizu.train.dpo.train_stage`, ``--objective dpo`` or ``kto``): round 1 continues
+``--parent`` (default: the latest finished supervised run), round 2 the run round 1 wrote, and so
+on. With one round the run is ``--name``; with several, ``<name>-r1``, ``<name>-r2``...
+``--resume`` finishes the interrupted round from its checkpoint, on its own data, and goes on with
+the rounds left. ``--pairs-from RUN`` trains round 1 on the pairs and ratings an earlier stage made
+(its parent's replies, kept in its ``pairs.jsonl`` and ``ratings.jsonl``) instead of making them
+again: another ``--beta``, ``--lr`` or ``--objective`` on the very same data, minutes sooner.
 
 Everything that can be wrong with the options is checked before the first reply is generated.
 """
@@ -24,16 +25,16 @@ from typing import Any
 from shizu import runs
 from shizu.dataset.reader import built_sha256
 from shizu.errors import TrainError
-from shizu.eval.heldout import read_heldout, spread
+from shizu.eval.heldout import HeldOutTurn, read_heldout, spread
 from shizu.extras import quiet_libraries
 from shizu.persona import Persona
-from shizu.preference.feedback import feedback_pairs
+from shizu.preference.feedback import feedback_signals
 from shizu.preference.selfplay import self_play
 from shizu.preference.signals import History
 from shizu.progress import QUIET, Reporter
-from shizu.store.feedback import FeedbackTable
+from shizu.store.feedback import FeedbackItem, FeedbackTable
 from shizu.train import dpo
-from shizu.train.pair import PAIRS_FILE, Pair, read_pairs
+from shizu.train.pair import PAIRS_FILE, Pair, Rating, read_items, read_ratings
 from shizu.train.recipe import TrainResult, read_dataset
 from shizu.workspace import Workspace
 
@@ -53,7 +54,8 @@ class PreferenceOptions:
     learning_rate: float | None = None
     steps: int | None = None
     epochs: float | None = None
-    sft_weight: float | None = None  # default dpo.DEFAULT_SFT_WEIGHT
+    sft_weight: float | None = None  # default dpo.DEFAULT_SFT_WEIGHT with DPO, 0 with KTO
+    objective: str | None = None  # "dpo" (default) or "kto"
     qlora: bool | None = None
     name: str | None = None
     resume: bool = False
@@ -63,7 +65,7 @@ class PreferenceOptions:
         """The flags set, besides --name and --resume (a resumed run takes none)."""
         flags = {
             "--parent": self.parent, "--rounds": self.rounds, "--pairs": self.contexts, "--pairs-from": self.pairs_from, "--beta": self.beta, "--lr": self.learning_rate,
-            "--steps": self.steps, "--epochs": self.epochs, "--sft-weight": self.sft_weight, "--qlora": self.qlora,
+            "--steps": self.steps, "--epochs": self.epochs, "--sft-weight": self.sft_weight, "--objective": self.objective, "--qlora": self.qlora,
         }
         return [flag for flag, value in flags.items() if value is not None]
 
@@ -102,22 +104,24 @@ def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Report
 
 
 def _rounds(ws: Workspace, settings: dpo.StageSettings, made_with: dict[str, Any], reporter: Reporter) -> TrainResult:
-    """Rounds ``settings.round`` to ``settings.rounds``: make the pairs with the parent, train on them."""
+    """Rounds ``settings.round`` to ``settings.rounds``: make the pairs and ratings with the parent, train on them."""
     while True:
         if settings.round == 1 and made_with.get("pairs_from"):
-            source = made_with["pairs_from"]
-            pairs = read_pairs(ws.runs_dir / source / PAIRS_FILE)
-            reporter.say(f"Round 1 trains on the {len(pairs)} pairs of run {source!r} (run {settings.parent!r}'s replies lose to yours)")
+            source = ws.runs_dir / made_with["pairs_from"]
+            pairs = read_items(source / PAIRS_FILE, Pair)
+            ratings = read_ratings(source)
+            reporter.say(f"Round 1 trains on the {len(pairs)} pairs and {len(ratings)} ratings of run {source.name!r}"
+                         f" (run {settings.parent!r}'s replies lose to yours)")
         else:
-            pairs = _round_pairs(ws, settings.parent, made_with, settings.round, reporter)
-        result = dpo.train_on_pairs(ws, settings, pairs, reporter, made_with=made_with)
+            pairs, ratings = _round_data(ws, settings.parent, made_with, settings.round, reporter)
+        result = dpo.train_stage(ws, settings, pairs, ratings, reporter, made_with=made_with)
         if not result.finished or settings.round == settings.rounds:
             return result
         settings = replace(settings, name=_round_name(made_with["series"], settings.round + 1, settings.rounds), parent=result.name, round=settings.round + 1)
 
 
-def _round_pairs(ws: Workspace, parent: str, made_with: dict[str, Any], round_number: int, reporter: Reporter) -> list[Pair]:
-    """One round's pairs: ``parent`` answers the round's training contexts, and the rerolls of the live bot."""
+def _round_data(ws: Workspace, parent: str, made_with: dict[str, Any], round_number: int, reporter: Reporter) -> tuple[list[Pair], list[Rating]]:
+    """One round's pairs and ratings: ``parent`` answers the round's training contexts, and the feedback on the live bot."""
     config = ws.config
     train_path = ws.dataset_dir / "train.jsonl"
     examples, turns = read_heldout(train_path, config.build.timezone)
@@ -128,14 +132,21 @@ def _round_pairs(ws: Workspace, parent: str, made_with: dict[str, Any], round_nu
         feedback = FeedbackTable(store, config.privacy.opt_out).items()
     persona = Persona.load(ws, run=parent, server="", say=lambda line: reporter.say(f"  {line}"))
     played = self_play(persona, chosen, history, seed=made_with["seed"] + 1000 * (round_number - 1), reporter=reporter)
-    rerolls, unused = feedback_pairs(feedback, persona)
+    live = feedback_signals(feedback, persona, _heldout(ws, feedback))
     del persona
     _free_memory()  # the generating model goes before the training one loads
     reporter.say(f"  {played.describe()}")
     if feedback:
-        why = "; ".join(f"{count} {reason}" for reason, count in unused.most_common())
-        reporter.say(f"  feedback on the live bot: {len(rerolls)} pairs from rerolls" + (f"; not used: {why}" if why else ""))
-    return played.pairs + rerolls
+        reporter.say(f"  {live.describe()}")
+    return played.pairs + live.pairs, live.ratings
+
+
+def _heldout(ws: Workspace, feedback: list[FeedbackItem]) -> dict[str, HeldOutTurn]:
+    """The held-out turns by key, where blind-test answers find the real reply (read only when there are some)."""
+    if not any(item.source == "blind-test" for item in feedback):
+        return {}
+    _, turns = read_heldout(ws.dataset_dir / "val.jsonl", ws.config.build.timezone)
+    return {turn.key: turn for turn in turns}
 
 
 def _pairs_parent(ws: Workspace, source: str, options: PreferenceOptions) -> str:
@@ -167,9 +178,9 @@ def _resume(ws: Workspace, options: PreferenceOptions, reporter: Reporter) -> Tr
     found = dpo.resumable(ws, options.name)
     if found is None:
         raise TrainError("The interrupted run is a supervised one, not a preference stage", hint="Continue it with `shizu train --resume`.")
-    settings, pairs, resolved = found
+    settings, pairs, ratings, resolved = found
     made_with = resolved.get("made_with") or {"series": settings.name, "contexts": DEFAULT_CONTEXTS, "seed": 0}
-    result = dpo.train_on_pairs(ws, settings, pairs, reporter, resumed=resolved, made_with=made_with)
+    result = dpo.train_stage(ws, settings, pairs, ratings, reporter, resumed=resolved, made_with=made_with)
     if not result.finished or settings.round == settings.rounds:
         return result
     following = replace(settings, name=_round_name(made_with["series"], settings.round + 1, settings.rounds), parent=result.name, round=settings.round + 1)
@@ -185,11 +196,13 @@ def _free_memory() -> None:
 
 
 def _settings(series: str, parent: str, round_number: int, options: PreferenceOptions) -> dpo.StageSettings:
+    objective = options.objective or "dpo"
+    default_sft_weight = dpo.DEFAULT_SFT_WEIGHT if objective == "dpo" else 0.0
     return dpo.StageSettings(
         name=_round_name(series, round_number, options.rounds or 1), parent=parent, beta=options.beta or dpo.DEFAULT_BETA,
         learning_rate=options.learning_rate or dpo.DEFAULT_LEARNING_RATE, steps=options.steps or 0,
-        epochs=options.epochs or dpo.DEFAULT_EPOCHS, sft_weight=dpo.DEFAULT_SFT_WEIGHT if options.sft_weight is None else options.sft_weight,
-        qlora=options.qlora, round=round_number, rounds=options.rounds or 1,
+        epochs=options.epochs or dpo.DEFAULT_EPOCHS, sft_weight=default_sft_weight if options.sft_weight is None else options.sft_weight,
+        objective=objective, qlora=options.qlora, round=round_number, rounds=options.rounds or 1,
     )
 
 

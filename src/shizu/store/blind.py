@@ -62,11 +62,11 @@ class BlindTable:
                 (question, example_id, model, int(real_first), voter, now_ms),
             )
 
-    def question(self, question: str) -> tuple[str, bool, str | None] | None:
-        """(model, real shown first, answer so far) of a question, or ``None``."""
+    def question(self, question: str) -> tuple[str, str, bool, str | None] | None:
+        """(held-out turn, model, real shown first, answer so far) of a question, or ``None``."""
         with self._db() as db:
-            row = db.execute("SELECT model, real_first, answer FROM blind_questions WHERE id = ?", (question,)).fetchone()
-        return None if row is None else (str(row[0]), bool(row[1]), row[2])
+            row = db.execute("SELECT example_id, model, real_first, answer FROM blind_questions WHERE id = ?", (question,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), row[3])
 
     def answer(self, question: str, choice: str, correct: bool, now_ms: int) -> None:
         with self._db() as db:

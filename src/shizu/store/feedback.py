@@ -1,8 +1,10 @@
 """Live feedback on the persona's replies, in the workspace database (migration 6; docs/feedback.md).
 
 Each row is one verdict on one logged exchange (:mod:`shizu.store.exchanges`): a friend's 👍 or 👎
-reaction on Discord, a thumb on the web page, or the owner's "another take" (the reply discarded,
-verdict ``rejected``, with the take that replaced it). Who gave it is kept (a Discord user id, or
+reaction on Discord, a thumb on the web page, the owner's "another take" (the reply discarded,
+verdict ``rejected``, with the take that replaced it), or a blind-test answer (``up``: the model's
+reply was taken for the real one; ``down``: it was spotted; its exchange is logged under the
+held-out turn's key, platform ``blind-test``). Who gave it is kept (a Discord user id, or
 ``web:`` and the page's voter id) so the person can see and delete it, and so one giver counts once:
 the same giver, verdict, exchange and source is stored once (a unique index).
 
@@ -23,9 +25,9 @@ from shizu.store.database import MessageStore
 from shizu.store.exchanges import Exchange, ExchangeLog
 from shizu.store.rows import from_ms, to_ms
 
-Source = Literal["discord-reaction", "web", "reroll"]
+Source = Literal["discord-reaction", "web", "reroll", "blind-test"]
 Verdict = Literal["up", "down", "rejected"]
-SOURCES: tuple[Source, ...] = ("discord-reaction", "web", "reroll")
+SOURCES: tuple[Source, ...] = ("discord-reaction", "web", "reroll", "blind-test")
 
 
 @dataclass(frozen=True, slots=True)

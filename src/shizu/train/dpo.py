@@ -1,27 +1,34 @@
-"""The preference stage (``shizu train --preference``): DPO on top of a finished run, given its pairs.
+"""The preference stage (``shizu train --preference``): DPO or KTO on top of a finished run, given its data.
 
-The pairs are made by :mod:`shizu.preference` (which needs the persona runtime); this module only
-trains on them, readable top to bottom like :mod:`shizu.train.recipe`, whose pieces it reuses:
+The pairs and ratings are made by :mod:`shizu.preference` (which needs the persona runtime); this
+module only trains on them, readable top to bottom like :mod:`shizu.train.recipe`, whose pieces it
+reuses. The objective (``--objective``) is DPO on the pairs (the default; ratings are kept but not
+trained on) or KTO on the ratings and the pairs taken apart (Ethayarajh et al. 2024: it learns from
+a reply judged alone, such as a thumb on the bot):
 
 1. settings: the parent run's ``[train]`` config (its base, LoRA, batch size, cutoff) with the
    stage's own learning rate, steps and beta (with ``--resume``: the interrupted run's own);
 2. machine: the same device, dtype, thread and QLoRA planning as supervised training;
 3. base model (the parent's, same weights hash) and the parent's tokenizer as trained;
-4. pairs: rendered, masked and checked like supervised examples (:mod:`shizu.train.pair_encode`),
-   cut to the parent's sequence cutoff; a pair of weight ``w`` is in the training set ``w`` times;
-5. model: the base with the parent's adapter, trainable; micro-batches planned for memory with a
-   pair counted as one sequence twice as long (both sides are in one forward pass);
-6. train: TRL's ``DPOTrainer`` (:mod:`shizu.train.pair_trainer`) with the parent's adapter as the
-   reference (a frozen copy, so the policy is pulled towards the real replies *relative to the
-   parent*), checkpoints every ``save_every`` steps and on Ctrl-C, ``--resume`` after a kill;
-7. finish: adapter, tokenizer, ``pairs.jsonl`` and ``meta.json`` (which names the parent run)
-   renamed into ``runs/<name>/`` at once, like any run: chat, export and eval take it as they are.
+4. data: rendered, masked and checked like supervised examples (:mod:`shizu.train.pair_encode`),
+   cut to the parent's sequence cutoff; an item of weight ``w`` is in the training set ``w`` times;
+5. model: the base with the parent's adapter, trainable; micro-batches planned for memory with an
+   item counted as one sequence twice as long (a pair's two sides, or a rating and KTO's
+   mismatched copy of it, are in one step);
+6. train: TRL's ``DPOTrainer`` or ``KTOTrainer`` (:mod:`shizu.train.pair_trainer`) with the
+   parent's adapter as the reference (a frozen copy, so the policy is pulled towards the real
+   replies *relative to the parent*), checkpoints every ``save_every`` steps and on Ctrl-C,
+   ``--resume`` after a kill;
+7. finish: adapter, tokenizer, ``pairs.jsonl``, ``ratings.jsonl`` and ``meta.json`` (which names
+   the parent run, and the held-out turns trained on) renamed into ``runs/<name>/`` at once, like
+   any run: chat, export and eval take it as they are.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import random
 import shutil
 import time
 from collections import Counter
@@ -43,13 +50,14 @@ from shizu.train.base_model import BaseModel, resolve_base
 from shizu.train.encode import auto_cutoff
 from shizu.train.hardware import ModelDims, Setting, detect_hardware, plan_batch, plan_device
 from shizu.train.loss_curve import write_curves
-from shizu.train.pair import PAIRS_FILE, Pair, read_pairs, write_pairs
-from shizu.train.pair_encode import EncodedPair, encode_pairs
+from shizu.train.pair import PAIRS_FILE, RATINGS_FILE, Pair, Rating, heldout_keys, read_items, read_ratings, unpaired, write_items
+from shizu.train.pair_encode import EncodedPair, EncodedRating, EncodedSet, encode_pairs, encode_ratings
 from shizu.train.progress import SaveOnInterrupt, TrainProgress
 from shizu.train.recipe import AUTO_CUTOFF_SHARE, MAX_LENGTH_CAP, TrainResult, add_lora, drop_default_printer, load_model, say_setting, training_arguments, training_tokenizer
 from shizu.workspace import Workspace
 
 STAGE = "preference"  # meta.json's and resolved.json's "stage" of a preference run
+OBJECTIVES = ("dpo", "kto")  # --objective: DPO on pairs, or KTO on ratings and the pairs taken apart
 DEFAULT_BETA = 0.1  # DPO's beta: how far from the parent the policy may move (higher: less far)
 DEFAULT_LEARNING_RATE = 1e-4  # half of supervised training's; 2e-5 left the adapter nearly where it was (bench/RESULTS.md)
 DEFAULT_EPOCHS = 1.0  # passes over the pairs
@@ -66,7 +74,8 @@ class StageSettings:
     learning_rate: float = DEFAULT_LEARNING_RATE
     steps: int = 0  # > 0: exactly this many optimizer steps; 0: ``epochs`` passes over the pairs
     epochs: float = DEFAULT_EPOCHS
-    sft_weight: float = DEFAULT_SFT_WEIGHT  # > 0: DPO's loss plus this times the winners' own (RPO)
+    sft_weight: float = DEFAULT_SFT_WEIGHT  # > 0: DPO's loss plus this times the winners' own (RPO); KTO: 0
+    objective: str = "dpo"  # one of OBJECTIVES
     qlora: bool | None = None  # None: as the parent was trained
     round: int = 1  # which self-play round this is (SPIN's iterations), of ``rounds``
     rounds: int = 1
@@ -78,24 +87,25 @@ class StageSettings:
             (self.steps >= 0, "--steps must be >= 0"),
             (self.epochs > 0, "--epochs must be > 0"),
             (self.sft_weight >= 0, "--sft-weight must be >= 0 (for example 1.0; 0 is plain DPO)"),
+            (self.objective in OBJECTIVES, f"--objective must be one of {', '.join(OBJECTIVES)}"),
+            (self.objective == "dpo" or not self.sft_weight, "--sft-weight adds to DPO's loss; --objective kto takes none"),
             (1 <= self.round <= self.rounds, "--rounds must be >= 1"),
         ]
         return [message for ok, message in checks if not ok]
 
 
-def train_on_pairs(
-    ws: Workspace, settings: StageSettings, pairs: list[Pair], reporter: Reporter = QUIET, *,
+def train_stage(
+    ws: Workspace, settings: StageSettings, pairs: list[Pair], ratings: list[Rating], reporter: Reporter = QUIET, *,
     resumed: dict[str, Any] | None = None, made_with: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Train (or, with ``resumed``: the interrupted run's resolved.json, continue) one preference stage.
+    """Train (or, with ``resumed``: the interrupted run's resolved.json, continue) one preference stage
+    on ``pairs`` (DPO) or on ``ratings`` and the pairs taken apart (KTO).
 
-    ``made_with``: how the pairs were made, kept in resolved.json and meta.json (``--resume`` makes
-    the pairs of the rounds left the same way)."""
-    from datasets import Dataset
+    ``made_with``: how the data was made, kept in resolved.json and meta.json (``--resume`` makes
+    the data of the rounds left the same way)."""
     from transformers import set_seed
-    from trl import DPOConfig
 
-    from shizu.train.pair_trainer import REFERENCE_ADAPTER, PairTrainer
+    from shizu.train.pair_trainer import REFERENCE_ADAPTER
 
     quiet_libraries()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -125,23 +135,33 @@ def train_on_pairs(
         raise TrainError(f"The base model changed since run {settings.name!r} started, so it cannot be resumed", hint="Start a new preference run.")
     tokenizer, eot = training_tokenizer(parent_path, say)
 
-    # 4. Pairs: the checks and the cutoff of supervised training.
-    encoded = encode_pairs(tokenizer, pairs, eot)
-    say(f"  ✓ {len(pairs)} pairs render with the chat template; the inference prompt is a prefix of every render")
-    say(f"  ✓ only the judged persona turn is scored, each side ending with {eot!r}")
+    # 4. Data: the checks and the cutoff of supervised training.
+    kto = settings.objective == "kto"
+    noun = "ratings" if kto else "pairs"
+    encoded: EncodedSet[EncodedRating] | EncodedSet[EncodedPair] = (
+        encode_ratings(tokenizer, unpaired(pairs) + ratings, eot) if kto else encode_pairs(tokenizer, pairs, eot)
+    )
+    trained = len(encoded.items) + encoded.prompt_mismatch
+    say(f"  ✓ {trained} {noun} render with the chat template; the inference prompt is a prefix of every render"
+        + (f" ({len(pairs)} pairs taken apart, {len(ratings)} replies judged alone)" if kto else ""))
+    if ratings and not kto:
+        say(f"  {len(ratings)} replies judged alone (thumbs) are kept in {RATINGS_FILE} but not trained on: that takes --objective kto")
+    say(f"  ✓ only the judged persona turn is scored, ending with {eot!r}")
     cap = MAX_LENGTH_CAP[device.device.value]
-    max_length, why = _cutoff(parent, resumed, [pair.length for pair in encoded.pairs], model_max=getattr(tokenizer, "model_max_length", cap) or cap, cap=cap)
+    max_length, why = _cutoff(parent, resumed, [item.length for item in encoded.items], model_max=getattr(tokenizer, "model_max_length", cap) or cap, cap=cap)
     say_setting(say, "sequence cutoff", Setting(max_length, why))
     encoded = encoded.cut(max_length)
-    say(f"  ✓ {encoded.describe(max_length)}")
-    if not encoded.pairs:
+    say(f"  ✓ {encoded.describe(max_length, noun)}")
+    if not encoded.items:
         raise TrainError(
-            "No preference pair to train on" + (f": none fits in {max_length} tokens" if pairs else ""),
+            f"No preference {noun[:-1]} to train on" + (f": none fits in {max_length} tokens" if trained else ""),
             hint="Use more contexts (--pairs), or a parent run with a longer cutoff ([train] max_length).",
         )
-    rows = [pair for pair in encoded.pairs for _ in range(pair.weight)]
-    if len(rows) > len(encoded.pairs):
-        say(f"  {len(rows) - len(encoded.pairs)} extra rows for pairs weighted by reactions ({len(rows)} rows of {len(encoded.pairs)} pairs)")
+    rows: list[Any] = [item for item in encoded.items for _ in range(item.weight)]
+    if len(rows) > len(encoded.items):
+        say(f"  {len(rows) - len(encoded.items)} extra rows for {noun} weighted by reactions ({len(rows)} rows of {len(encoded.items)} {noun})")
+    if kto:
+        random.Random(cfg.seed).shuffle(rows)  # KTO reads the rows in order (its KL term needs it): mix the good and the bad
     max_steps = resumed["max_steps"] if resumed else (settings.steps or math.ceil(len(rows) / cfg.batch_size * settings.epochs))
     say_setting(say, "steps", Setting(max_steps, "--steps" if settings.steps else f"{settings.epochs:g} pass(es) over {len(rows)} rows, {cfg.batch_size} per step"))
 
@@ -151,16 +171,23 @@ def train_on_pairs(
         hardware, ModelDims.from_config(model.config, model.num_parameters()), dtype=device.dtype.value, qlora=device.qlora.value,
         max_length=2 * max_length, batch_size=cfg.batch_size, lora_rank=cfg.lora_rank, checkpointing=cfg.gradient_checkpointing,
     )
-    for label, setting in (("micro-batch (pairs)", batch.micro_batch), ("accumulation", batch.grad_accum), ("grad. checkpointing", batch.checkpointing)):
+    for label, setting in ((f"micro-batch ({noun})", batch.micro_batch), ("accumulation", batch.grad_accum), ("grad. checkpointing", batch.checkpointing)):
         say_setting(say, label, setting)
+    if kto and batch.micro_batch.value < 2:
+        raise TrainError(
+            "KTO needs at least 2 ratings per micro-batch (it estimates its KL term from their replies swapped), and this machine's memory plan allows 1",
+            hint="Use --objective dpo, or a parent run with a shorter cutoff ([train] max_length).",
+        )
     set_seed(cfg.seed)
     model = add_lora(model, cfg, qlora=device.qlora.value, checkpointing=batch.checkpointing.value, adapter=parent_path)
     trainable, total = model.get_nb_trainable_parameters()
     say(f"  continuing the adapter of run {settings.parent!r}: {trainable:,} trainable parameters ({trainable / total:.2%});"
-        f" the reference is a frozen copy of it; DPO beta {settings.beta:g}, learning rate {cfg.learning_rate:g}"
+        f" the reference is a frozen copy of it; {settings.objective.upper()} beta {settings.beta:g}, learning rate {cfg.learning_rate:g}"
         + (f", plus {settings.sft_weight:g} x the winners' own loss (RPO)" if settings.sft_weight else ""))
-    planned_tokens = round(sum(pair.tokens for pair in rows) * max_steps * cfg.batch_size / len(rows))
-    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens (both sides of every pair; the reference reads them too, without gradients)")
+    planned_tokens = round(sum(row.tokens for row in rows) * max_steps * cfg.batch_size / len(rows))
+    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens"
+        + (" (each rating, and its prompt with another reply for the KL term;" if kto else " (both sides of every pair;")
+        + " the reference reads them too, without gradients)")
 
     # 6. Train.
     resolved = {
@@ -171,18 +198,20 @@ def train_on_pairs(
     with interrupt.armed():
         partial = runs.partial_dir(ws.runs_dir, settings.name) if resumed else runs.start_run(ws.runs_dir, settings.name, resolved)
         if not resumed:
-            write_pairs(partial / PAIRS_FILE, pairs)
+            write_items(partial / PAIRS_FILE, pairs)
+            write_items(partial / RATINGS_FILE, ratings)
         checkpoint = runs.latest_checkpoint(partial) if resumed else None
         if resumed:
             say(f"  continuing from {checkpoint.name}" if checkpoint else "  no complete checkpoint yet: starting from step 0")
         started = time.perf_counter()
-        trainer = PairTrainer(
+        trainer_class, kind, objective = _objective(settings, rows)
+        trainer = trainer_class(
             model=model,
             args=training_arguments(
                 partial, cfg, device, batch, max_steps=max_steps, has_val=False,
-                kind=DPOConfig, beta=settings.beta, max_length=max_length, precompute_ref_log_probs=False, **_objective(settings),
+                kind=kind, beta=settings.beta, max_length=max_length, precompute_ref_log_probs=False, **objective,
             ),
-            train_dataset=_dataset(Dataset, rows),
+            train_dataset=_dataset(rows),
             processing_class=tokenizer,
             callbacks=[progress, interrupt],
         )
@@ -200,7 +229,8 @@ def train_on_pairs(
     tokenizer.save_pretrained(incoming)
     for clutter in ("training_args.bin", "README.md"):  # a pickle and a model card; meta.json says it all
         (incoming / clutter).unlink(missing_ok=True)
-    write_pairs(incoming / PAIRS_FILE, pairs)
+    write_items(incoming / PAIRS_FILE, pairs)
+    write_items(incoming / RATINGS_FILE, ratings)
     meta = {
         "name": settings.name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -213,10 +243,13 @@ def train_on_pairs(
         "config": msgspec.to_builtins(cfg),
         "memory": parent.get("memory"),  # the prompts it learnt with are the parent's (memories shown or not)
         "preference": {
-            "objective": "dpo", "reference": f"run {settings.parent!r} (a frozen copy of its adapter)", "beta": settings.beta, "sft_weight": settings.sft_weight,
-            "round": settings.round, "rounds": settings.rounds, "pairs": len(pairs), "pairs_trained": len(encoded.pairs),
+            "objective": settings.objective, "reference": f"run {settings.parent!r} (a frozen copy of its adapter)", "beta": settings.beta,
+            "sft_weight": settings.sft_weight, "round": settings.round, "rounds": settings.rounds,
+            "pairs": len(pairs), "ratings": len(ratings), f"{noun}_trained": len(encoded.items),
             "rows": len(rows), "too_long": encoded.too_long, "prompt_mismatch": encoded.prompt_mismatch,
-            "sources": dict(Counter(pair.source for pair in pairs)), "rejected_because": dict(Counter(pair.why for pair in pairs)),
+            "sources": dict(Counter(item.source for item in [*pairs, *ratings])), "rejected_because": dict(Counter(pair.why for pair in pairs)),
+            "rated_because": dict(Counter(rating.why for rating in ratings)),
+            "heldout_trained": sorted(heldout_keys([*pairs, *ratings]) | runs.heldout_trained(parent_path)),
             "made_with": made_with or {},
         },
         "resolved": {
@@ -231,14 +264,14 @@ def train_on_pairs(
     return TrainResult(name=settings.name, path=final, finished=True, step=state.global_step, max_steps=max_steps, metrics=metrics)
 
 
-def resumable(ws: Workspace, name: str | None) -> tuple[StageSettings, list[Pair], dict[str, Any]] | None:
+def resumable(ws: Workspace, name: str | None) -> tuple[StageSettings, list[Pair], list[Rating], dict[str, Any]] | None:
     """The interrupted preference stage to continue (``name``'s, else the latest interrupted run):
-    its settings, its pairs and its resolved.json; ``None`` when that run is a supervised one."""
+    its settings, its pairs and ratings and its resolved.json; ``None`` when that run is a supervised one."""
     partial = runs.find_resumable(ws.runs_dir, name)
     resolved = runs.read_resolved(partial)
     if resolved.get("stage") != STAGE:
         return None
-    return StageSettings(**resolved["settings"]), read_pairs(partial / PAIRS_FILE), resolved
+    return StageSettings(**resolved["settings"]), read_items(partial / PAIRS_FILE, Pair), read_ratings(partial), resolved
 
 
 def resumes_preference(ws: Workspace, name: str | None) -> bool:
@@ -261,13 +294,27 @@ def latest_parent(ws: Workspace) -> str:
     return max(supervised, key=lambda name: ((ws.runs_dir / name / runs.META_FILE).stat().st_mtime, name))
 
 
-def _objective(settings: StageSettings) -> dict[str, Any]:
-    """TRL's loss settings: DPO's sigmoid loss, plus the winners' negative log-likelihood when
-    ``sft_weight`` > 0 (RPO, Pang et al. 2024: it keeps the real replies likely while the pair's
-    margin grows, so the run does not drift away from both, for example to longer bursts)."""
+def _objective(settings: StageSettings, rows: list[Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """TRL's trainer, its config class and the loss settings.
+
+    DPO: the sigmoid loss, plus the winners' negative log-likelihood when ``sft_weight`` > 0 (RPO,
+    Pang et al. 2024: it keeps the real replies likely while the pair's margin grows, so the run
+    does not drift away from both, for example to longer bursts).
+
+    KTO: the good and the bad weighed so that both count alike (the rarer kind weighed up by the
+    ratio of their counts, within the range Eq. 8 of the KTO paper advises), read in order."""
+    from trl import DPOConfig, KTOConfig
+
+    from shizu.train.pair_trainer import PairTrainer, RatingTrainer
+
+    if settings.objective == "kto":
+        good = sum(row.good for row in rows)
+        bad = len(rows) - good
+        weights = {"desirable_weight": max(bad / max(good, 1), 1.0), "undesirable_weight": max(good / max(bad, 1), 1.0)}
+        return RatingTrainer, KTOConfig, {"loss_type": "kto", "train_sampling_strategy": "sequential", **weights}
     if not settings.sft_weight:
-        return {"loss_type": ["sigmoid"]}
-    return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, settings.sft_weight]}
+        return PairTrainer, DPOConfig, {"loss_type": ["sigmoid"]}
+    return PairTrainer, DPOConfig, {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, settings.sft_weight]}
 
 
 def _config(parent: dict[str, Any], settings: StageSettings) -> TrainConfig:
@@ -304,17 +351,25 @@ def _cutoff(parent: dict[str, Any], resumed: dict[str, Any] | None, lengths: lis
     return auto_cutoff(lengths, model_max=model_max, cap=cap, share=AUTO_CUTOFF_SHARE)
 
 
-def _dataset(dataset_class: Any, rows: list[EncodedPair]) -> Any:
-    """The rows as the trainer reads them; ``length`` (the longer side) groups batches by length."""
-    return dataset_class.from_dict({
+def _dataset(rows: list[Any]) -> Any:
+    """The rows as the trainer reads them; ``length`` (a pair's longer side) groups DPO's batches by length."""
+    from datasets import Dataset
+
+    if rows and isinstance(rows[0], EncodedRating):
+        return Dataset.from_dict({
+            "prompt_ids": [row.prompt_ids for row in rows], "completion_ids": [row.completion_ids for row in rows],
+            "label": [row.good for row in rows],
+        })
+    return Dataset.from_dict({
         "prompt_ids": [pair.prompt_ids for pair in rows], "chosen_ids": [pair.chosen_ids for pair in rows],
         "rejected_ids": [pair.rejected_ids for pair in rows], "length": [pair.length for pair in rows],
     })
 
 
 def _metrics(state: Any, seconds: float, start_tokens: int) -> dict[str, float]:
-    """The run's figures: the DPO loss and how often the policy already prefers the chosen reply
-    by more than the reference does (``reward_accuracy``), each the mean of the last 10 steps."""
+    """The run's figures: the loss, how often the policy already prefers the chosen reply by more
+    than the reference does (``reward_accuracy``, DPO only) and the reward margin, each the mean
+    of the last 10 steps."""
     logged = [entry for entry in state.log_history if "loss" in entry]
     metrics = {
         "steps": state.global_step,

@@ -1,26 +1,26 @@
-"""Preference pairs as token ids, rendered and masked exactly as supervised training does.
+"""Preference pairs and ratings as token ids, rendered and masked exactly as supervised training does.
 
-Each side of a pair is the context plus one persona turn, encoded by
+Each side of a pair, and each rating, is the context plus one persona turn, encoded by
 :func:`shizu.chat.template.encode_for_training` (the chat template's render; the inference prompt
 checked to be a prefix of it) and checked by :func:`shizu.train.preflight.check_supervision`
 (the turn ends with the end-of-turn token). The prompt is everything before that last persona
 turn, which is where the runtime's prompt ends; the completion is the turn up to and including
 its end-of-turn token: the tokens supervised training would supervise for it.
 
-A pair longer than the cutoff is left out (cutting it would cut the reply being judged), and
-counted; so is one whose two sides tokenise the shared prompt differently.
+A pair or rating longer than the cutoff is left out (cutting it would cut the reply being
+judged), and counted; so is a pair whose two sides tokenise the shared prompt differently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from shizu.chat.template import IGNORE_INDEX, Encoded, encode_for_training
 from shizu.dataset.reader import Example
 from shizu.errors import TrainError
-from shizu.train.pair import Pair
+from shizu.train.pair import Pair, Rating
 from shizu.train.preflight import check_supervision
 
 
@@ -43,43 +43,74 @@ class EncodedPair:
 
 
 @dataclass(frozen=True)
-class EncodedPairs:
-    """The pairs encoded, and how many were left out: longer than the cutoff, or with two sides
-    that tokenise the shared prompt differently."""
+class EncodedRating:
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    good: bool
+    weight: int
 
-    pairs: list[EncodedPair]
+    @property
+    def length(self) -> int:
+        return len(self.prompt_ids) + len(self.completion_ids)
+
+    @property
+    def tokens(self) -> int:
+        """What one training pass reads: the rating, and its prompt with another reply (KTO's KL estimate)."""
+        return 2 * self.length
+
+
+E = TypeVar("E", EncodedPair, EncodedRating)
+
+
+@dataclass(frozen=True)
+class EncodedSet(Generic[E]):
+    """The pairs (or ratings) encoded, and how many were left out: longer than the cutoff, or
+    pairs with two sides that tokenise the shared prompt differently."""
+
+    items: list[E]
     prompt_mismatch: int = 0
     too_long: int = 0
 
-    def cut(self, max_length: int) -> EncodedPairs:
-        """Only the pairs whose longer side fits in ``max_length`` tokens."""
-        kept = [pair for pair in self.pairs if pair.length <= max_length]
-        return EncodedPairs(kept, self.prompt_mismatch, self.too_long + len(self.pairs) - len(kept))
+    def cut(self, max_length: int) -> EncodedSet[E]:
+        """Only the items whose longest sequence fits in ``max_length`` tokens."""
+        kept = [item for item in self.items if item.length <= max_length]
+        return EncodedSet(kept, self.prompt_mismatch, self.too_long + len(self.items) - len(kept))
 
-    def describe(self, max_length: int) -> str:
+    def describe(self, max_length: int, noun: str = "pairs") -> str:
         left = [f"{self.too_long} longer left out"] if self.too_long else []
         left += [f"{self.prompt_mismatch} whose two sides tokenise the prompt differently left out"] if self.prompt_mismatch else []
-        return f"{len(self.pairs)} pairs fit in {max_length} tokens" + (f" ({', '.join(left)})" if left else "")
+        return f"{len(self.items)} {noun} fit in {max_length} tokens" + (f" ({', '.join(left)})" if left else "")
 
 
 def encode_pair(tokenizer: Any, pair: Pair, eot: str) -> EncodedPair | None:
     """Prompt, chosen and rejected token ids; ``None`` when the two sides' prompts differ."""
-    (prompt, chosen), (other_prompt, rejected) = (_last_turn(tokenizer, pair, reply, eot) for reply in (pair.chosen, pair.rejected))
+    (prompt, chosen), (other_prompt, rejected) = (
+        _last_turn(tokenizer, pair.key, pair.context, reply, eot) for reply in (pair.chosen, pair.rejected)
+    )
     if prompt != other_prompt:
         return None
     return EncodedPair(prompt_ids=prompt, chosen_ids=chosen, rejected_ids=rejected, weight=pair.weight)
 
 
-def encode_pairs(tokenizer: Any, pairs: Sequence[Pair], eot: str) -> EncodedPairs:
-    """Every pair encoded (no cutoff yet: :meth:`EncodedPairs.cut`); a template problem is a :class:`TrainError`."""
+def encode_pairs(tokenizer: Any, pairs: Sequence[Pair], eot: str) -> EncodedSet[EncodedPair]:
+    """Every pair encoded (no cutoff yet: :meth:`EncodedSet.cut`); a template problem is a :class:`TrainError`."""
     encoded = [encode_pair(tokenizer, pair, eot) for pair in pairs]
     kept = [pair for pair in encoded if pair is not None]
-    return EncodedPairs(kept, prompt_mismatch=len(encoded) - len(kept))
+    return EncodedSet(kept, prompt_mismatch=len(encoded) - len(kept))
 
 
-def _last_turn(tokenizer: Any, pair: Pair, reply: str, eot: str) -> tuple[list[int], list[int]]:
+def encode_ratings(tokenizer: Any, ratings: Sequence[Rating], eot: str) -> EncodedSet[EncodedRating]:
+    """Every rating encoded (no cutoff yet); a template problem is a :class:`TrainError`."""
+    encoded = []
+    for rating in ratings:
+        prompt, completion = _last_turn(tokenizer, rating.key, rating.context, rating.reply, eot)
+        encoded.append(EncodedRating(prompt_ids=prompt, completion_ids=completion, good=rating.good, weight=rating.weight))
+    return EncodedSet(encoded)
+
+
+def _last_turn(tokenizer: Any, key: str, context: Sequence[dict[str, str]], reply: str, eot: str) -> tuple[list[int], list[int]]:
     """(prompt ids, ids of the reply's turn through its end-of-turn token)."""
-    example = Example(id=pair.key, where=f"preference pair {pair.key}", messages=[*pair.context, {"role": "assistant", "content": reply}])
+    example = Example(id=key, where=f"preference item {key}", messages=[*context, {"role": "assistant", "content": reply}])
     try:
         encoded = encode_for_training(tokenizer, example.messages, eot)
     except TrainError as exc:

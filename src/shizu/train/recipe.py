@@ -483,10 +483,12 @@ def training_arguments(
 ) -> Any:
     """The Trainer's settings: every value comes from the config or the plans above. ``kind``: a
     subclass of ``TrainingArguments`` taking ``extra`` fields of its own (the preference stage
-    passes TRL's ``DPOConfig`` and its ``beta``)."""
+    passes TRL's ``DPOConfig`` or ``KTOConfig`` and their ``beta``; ``train_sampling_strategy``
+    replaces the default, grouping by length)."""
     from transformers import TrainingArguments
 
     evaluate = has_val and cfg.eval_every > 0
+    sampling = extra.pop("train_sampling_strategy", "group_by_length")  # KTO reads its rows in order
     return (kind or TrainingArguments)(
         output_dir=str(output_dir),
         max_steps=max_steps,
@@ -504,7 +506,7 @@ def training_arguments(
         ddp_find_unused_parameters=False,  # every LoRA weight gets a gradient: skip DDP's extra search of the graph
         activation_checkpointing=batch.checkpointing.value and not device.qlora.value,  # QLoRA enabled it already
         activation_checkpointing_kwargs={"use_reentrant": False},
-        train_sampling_strategy="group_by_length",
+        train_sampling_strategy=sampling,
         eval_strategy="steps" if evaluate else "no",
         eval_steps=cfg.eval_every if evaluate else None,
         save_strategy="steps",

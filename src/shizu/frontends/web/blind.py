@@ -11,6 +11,12 @@ rebuilt dataset gets new ones), and each question shown with its hidden order an
 answered, whether the real reply was picked (``blind_questions``). The score is the share of
 answers that picked the real reply: 50% means people cannot tell them apart.
 
+Each answer is also feedback on the model's reply (:meth:`BlindTest.remember`, docs/feedback.md):
+the reply is logged as an exchange of platform ``blind-test`` under the held-out turn's key, with
+the verdict ``up`` when it was taken for the real one and ``down`` when it was spotted, so
+``shizu feedback`` lists and forgets it and the preference stage learns from it. A run trained on
+it records the turn, and neither ``shizu eval`` nor this test asks that run about it again.
+
 What visitors can make the server store or generate is bounded (docs/security.md):
 
 * the model writes at most one reply per held-out context (stored and reused for everyone), and
@@ -29,15 +35,21 @@ import hashlib
 import json
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
 from shizu.eval.heldout import HeldOutTurn, read_heldout
+from shizu.persona import Cleanup, Persona
+from shizu.runs import heldout_trained
 from shizu.store import to_ms
 from shizu.store.blind import BlindTable
+from shizu.store.exchanges import ContextMessage, Exchange, ExchangeLog, ReplyContext, SentMessage
+from shizu.store.feedback import FeedbackTable
 from shizu.workspace import Workspace
+
+BLIND_TEST = "blind-test"  # the exchange log's platform and the feedback's source of blind-test answers
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,8 @@ class Score:
 class Answer:
     """The outcome of one answered question."""
 
+    question: str
+    turn: str  # the held-out turn's key
     model: str
     correct: bool
     real_first: bool
@@ -107,10 +121,12 @@ class BlindTest:
         _, turns = read_heldout(self.ws.dataset_dir / "val.jsonl", self.ws.config.build.timezone)
         return [turn for turn in turns if turn.history and not turn.history[-1].is_persona]
 
-    def pick(self, model: str, voter: str, skip: Sequence[str] = ()) -> HeldOutTurn | None:
-        """A random turn ``voter`` has not answered for ``model`` (any, once all are), not in ``skip``."""
+    def pick(self, model: str, voter: str, skip: Collection[str] = ()) -> HeldOutTurn | None:
+        """A random turn ``voter`` has not answered for ``model`` (any, once all are), not in ``skip``
+        nor one the run ``model`` was trained on (blind-test answers a preference stage learnt from)."""
         answered = self.table.answered(model, voter)
-        candidates = [t for t in self.turns if t.key not in skip]
+        trained = heldout_trained(self.ws.runs_dir / model)
+        candidates = [t for t in self.turns if t.key not in skip and t.key not in trained]
         fresh = [t for t in candidates if t.key not in answered]
         pool = fresh or candidates
         return self.rng.choice(pool) if pool else None
@@ -136,12 +152,39 @@ class BlindTest:
         found = self.table.question(question)
         if found is None:
             raise QuestionError("This question does not exist (the workspace database was reset?); take a new one")
-        model, real_first, answered = found
+        turn, model, real_first, answered = found
         if answered is not None:
             raise QuestionError("This question was already answered; take a new one")
         correct = (choice == "a") == real_first
         self.table.answer(question, choice, correct, _now_ms())
-        return Answer(model=model, correct=correct, real_first=real_first)
+        return Answer(question=question, turn=turn, model=model, correct=correct, real_first=real_first)
+
+    def remember(self, answer: Answer, voter: str, persona: Persona) -> bool:
+        """Store ``answer`` as ``voter``'s feedback on the reply ``persona`` (the run ``answer.model``)
+        wrote; ``False`` when that reply or its turn is gone (a rebuilt dataset) or it was stored already."""
+        turn = next((t for t in self.turns if t.key == answer.turn), None)
+        raw = self.reply(turn, answer.model) if turn is not None else None
+        written = persona.cleaner.turn(raw, Cleanup()) if raw is not None else []
+        if turn is None or not written:
+            return False
+        trigger = next((m for m in reversed(turn.history) if not m.is_persona), turn.history[-1])
+        now = datetime.now(UTC)
+        exchange = Exchange(
+            platform=BLIND_TEST, channel_id=turn.key, place=f"{turn.place.label()} (blind test)",
+            trigger_id=f"{BLIND_TEST}-{answer.question}", trigger_author=trigger.speaker, trigger_text=trigger.text, trigger_time=trigger.time,
+            context_ids=(), persona=persona.name,
+            messages=tuple(SentMessage(ids=(f"{BLIND_TEST}-{answer.question}-{i}",), text=m.text, body=m.body, media=m.media) for i, m in enumerate(written)),
+            backend=answer.model, stop=BLIND_TEST, queued_ms=0, latency_ms=0, created=now,
+            context=ReplyContext(
+                place=turn.place, time=turn.time, participants=turn.participants,
+                messages=tuple(ContextMessage(m.speaker, m.text, m.time, m.is_persona) for m in turn.history),
+            ),
+        )
+        with self.ws.open_store() as store:
+            exchange_id = ExchangeLog(store).record(exchange)
+            return FeedbackTable(store, self.ws.config.privacy.opt_out).add(
+                exchange_id, "down" if answer.correct else "up", source=BLIND_TEST, giver=f"web:{voter}", giver_name=f"blind-test voter {voter[:8]}", at=now,
+            )
 
     def score(self, model: str, voter: str | None = None) -> Score:
         """Answers about ``model`` so far: everyone's, or only ``voter``'s."""

@@ -6,7 +6,8 @@
   queue like any reply). Limits (:mod:`.blind`) answer 429;
 * ``GET /api/blind?voter=ID[&model=NAME]``: the scores alone (it changes nothing);
 * ``POST /api/blind/<question>?voter=ID`` with ``{"choice": "a" | "b"}``: the answer; says which
-  one was real and gives the new scores.
+  one was real and gives the new scores. The answer is kept as feedback on the model's reply
+  (``shizu feedback list``; docs/feedback.md).
 
 ``voter`` is a random id the page keeps in the browser, so a visitor gets contexts they have not
 answered yet and sees their own score next to everyone's.
@@ -118,6 +119,9 @@ def answer(question_id: str, body: AnswerBody, request: Request, voter: Annotate
         result = test.answer(question_id, body.choice)
     except QuestionError as exc:
         raise ApiError(409, str(exc), code="question_closed") from None
+    served = next((m for m in site_of(request).models if m.id == result.model), None)
+    if served is not None:  # a question about a model this server no longer serves is scored, not kept as feedback
+        test.remember(result, voter, served.persona)
     return {"correct": result.correct, "real": "a" if result.real_first else "b", **_scores(test, result.model, voter)}
 
 
