@@ -185,9 +185,9 @@ def train_stage(
         f" the reference is a frozen copy of it; {settings.objective.upper()} beta {settings.beta:g}, learning rate {cfg.learning_rate:g}"
         + (f", plus {settings.sft_weight:g} x the winners' own loss (RPO)" if settings.sft_weight else ""))
     planned_tokens = round(sum(row.tokens for row in rows) * max_steps * cfg.batch_size / len(rows))
-    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens"
-        + (" (each rating, and its prompt with another reply for the KL term;" if kto else " (both sides of every pair;")
-        + " the reference reads them too, without gradients)")
+    read_again = ("the KL term reads each prompt again with another row's reply, and the reference reads both" if kto
+                  else "the reference reads them again")
+    say(f"  plan: {max_steps} steps, {planned_tokens:,} tokens ({'every rating' if kto else 'both sides of every pair'}; {read_again}, without gradients)")
 
     # 6. Train.
     resolved = {

@@ -55,8 +55,8 @@ class EncodedRating:
 
     @property
     def tokens(self) -> int:
-        """What one training pass reads: the rating, and its prompt with another reply (KTO's KL estimate)."""
-        return 2 * self.length
+        """Tokens trained on per pass, as the progress counts them (KTO's KL copy is read without gradients, not counted)."""
+        return self.length
 
 
 E = TypeVar("E", EncodedPair, EncodedRating)
