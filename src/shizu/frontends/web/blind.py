@@ -40,12 +40,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
+from shizu.chat.layout import Situation
 from shizu.eval.heldout import HeldOutTurn, read_heldout
+from shizu.frontends.answered import reply_context, sent_messages
 from shizu.persona import Cleanup, Persona
 from shizu.runs import heldout_trained
 from shizu.store import to_ms
 from shizu.store.blind import BlindTable
-from shizu.store.exchanges import ContextMessage, Exchange, ExchangeLog, ReplyContext, SentMessage
+from shizu.store.exchanges import Exchange, ExchangeLog
 from shizu.store.feedback import FeedbackTable
 from shizu.workspace import Workspace
 
@@ -173,12 +175,9 @@ class BlindTest:
             platform=BLIND_TEST, channel_id=turn.key, place=f"{turn.place.label()} (blind test)",
             trigger_id=f"{BLIND_TEST}-{answer.question}", trigger_author=trigger.speaker, trigger_text=trigger.text, trigger_time=trigger.time,
             context_ids=(), persona=persona.name,
-            messages=tuple(SentMessage(ids=(f"{BLIND_TEST}-{answer.question}-{i}",), text=m.text, body=m.body, media=m.media) for i, m in enumerate(written)),
+            messages=sent_messages(f"{BLIND_TEST}-{answer.question}", written),
             backend=answer.model, stop=BLIND_TEST, queued_ms=0, latency_ms=0, created=now,
-            context=ReplyContext(
-                place=turn.place, time=turn.time, participants=turn.participants,
-                messages=tuple(ContextMessage(m.speaker, m.text, m.time, m.is_persona) for m in turn.history),
-            ),
+            context=reply_context(turn.history, Situation(persona.name, turn.place, turn.time, turn.participants)),
         )
         with self.ws.open_store() as store:
             exchange_id = ExchangeLog(store).record(exchange)

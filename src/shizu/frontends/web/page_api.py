@@ -37,9 +37,9 @@ from pydantic import BaseModel, Field
 
 from shizu.chat.layout import Place, parse_place
 from shizu.chat.media import MediaItem
-from shizu.collection import Exchange, ExchangeLog, SentMessage, gallery_title
+from shizu.collection import Exchange, ExchangeLog, gallery_title
 from shizu.collection.gallery import GALLERY_CSS, render_items
-from shizu.frontends.answered import reply_context
+from shizu.frontends.answered import reply_context, sent_messages
 from shizu.frontends.web.auth import require_key
 from shizu.frontends.web.blind_api import VOTER
 from shizu.frontends.web.conversation import WhereField, check_limits
@@ -216,10 +216,7 @@ class _Recorder:
             platform=PLATFORM, channel_id=PLATFORM, place=f"{self.place.label()} (web page)",
             trigger_id=f"{self.prefix}-trigger", trigger_author=trigger.speaker, trigger_text=trigger.text,
             trigger_time=trigger.time, context_ids=(), persona=self.served.persona.name,
-            messages=tuple(
-                SentMessage(ids=(f"{self.prefix}-{i}",), text=m.text, body=m.body, media=m.media)
-                for i, m in enumerate(reply.messages)
-            ),
+            messages=sent_messages(self.prefix, reply.messages),
             backend=self.served.persona.backend.label, stop=reply.stop,
             queued_ms=round((usage.started - self.asked) * 1000), latency_ms=round((usage.finished - usage.started) * 1000),
             created=datetime.now(UTC), context=reply_context(self.history, reply.situation),
