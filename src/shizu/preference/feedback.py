@@ -37,7 +37,8 @@ REROLLED = "rerolled"
 SPOTTED = "spotted in the blind test"
 FOOLED = "taken for the real reply in the blind test"
 WHY = {("discord-reaction", "up"): "👍 on Discord", ("discord-reaction", "down"): "👎 on Discord",
-       ("web", "up"): "thumb up on the web page", ("web", "down"): "thumb down on the web page"}
+       ("web", "up"): "thumb up on the web page", ("web", "down"): "thumb down on the web page",
+       ("blind-test", "up"): FOOLED, ("blind-test", "down"): SPOTTED}
 OVER_CAP = f"over the cap of {MAX_PER_GIVER} per person"
 NO_CONTEXT = "logged before conversations were kept"
 NO_RETAKE = "rerolls whose new take was never sent"
@@ -79,17 +80,13 @@ def feedback_signals(items: Sequence[FeedbackItem], persona: Persona, heldout: M
 def _add(signals: FeedbackSignals, item: FeedbackItem, context: tuple[dict[str, str], ...], persona: Persona, heldout: Mapping[str, HeldOutTurn]) -> None:
     """``item``'s pair or rating."""
     reply = _as_trained(persona, item.exchange)
-    key = f"feedback:{item.id}"
+    blind = item.source == "blind-test"  # its exchange is kept under its held-out turn's key
+    key = HELDOUT + item.exchange.channel_id if blind else f"feedback:{item.id}"
+    turn = heldout.get(item.exchange.channel_id) if blind else None
     if item.retake is not None:
         signals.pairs.append(Pair(key=key, context=context, chosen=_as_trained(persona, item.retake), rejected=reply, source="feedback", why=REROLLED))
-    elif item.source == "blind-test":
-        key = HELDOUT + item.exchange.channel_id  # the exchange of a blind-test answer is kept under its held-out turn's key
-        turn = heldout.get(item.exchange.channel_id)
-        if item.verdict == "down" and turn is not None:
-            signals.pairs.append(Pair(key=key, context=context, chosen=turn.reply, rejected=reply, source="blind-test", why=SPOTTED))
-        else:
-            signals.ratings.append(Rating(key=key, context=context, reply=reply, good=item.verdict == "up", source="blind-test",
-                                          why=FOOLED if item.verdict == "up" else SPOTTED))
+    elif item.verdict == "down" and turn is not None:
+        signals.pairs.append(Pair(key=key, context=context, chosen=turn.reply, rejected=reply, source="blind-test", why=SPOTTED))
     else:
         signals.ratings.append(Rating(key=key, context=context, reply=reply, good=item.verdict == "up", source=item.source,
                                       why=WHY.get((item.source, item.verdict), f"{item.verdict} ({item.source})")))
