@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from preference_helpers import PLACE, T0, preference_workspace
 from shizu import runs
 from shizu.cli import app
-from shizu.errors import TrainError
+from shizu.errors import ShizuError, TrainError
 from shizu.preference.stage import PreferenceOptions, train_preference
 from shizu.progress import Quiet
 from shizu.store.exchanges import ContextMessage, Exchange, ExchangeLog, ReplyContext, SentMessage
@@ -27,6 +27,7 @@ from shizu.train.dpo import StageSettings, train_stage
 from shizu.train.pair import HELDOUT, Pair, Rating, read_items
 from shizu.train.recipe import TrainResult
 from shizu.workspace import Workspace
+from test_extras import hide
 
 RUN_FILES = [
     "adapter_config.json", "adapter_model.safetensors", "chat_template.jinja", "loss.png", "meta.json", "pairs.jsonl",
@@ -185,6 +186,16 @@ def test_kto_stage_learns_from_a_thumb_on_the_live_bot_beside_self_play(tmp_path
     pairs = len(read_items(result.path / "pairs.jsonl", Pair))
     assert (meta["objective"], meta["ratings"], meta["ratings_trained"], meta["sft_weight"]) == ("kto", 1, 2 * pairs + 1, 0.0)
     assert meta["sources"]["web"] == 1 and meta["rated_because"] == {"thumb up on the web page": 1}
+
+
+def test_skip_passing_without_the_eval_extra_says_what_to_install_before_anything_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = preference_workspace(tmp_path / "ws")
+    hide(monkeypatch, "sklearn")
+    with pytest.raises(ShizuError) as error:
+        train_preference(ws, PreferenceOptions(skip_passing=True))
+    assert error.value.message == "`shizu train --preference --skip-passing` needs scikit-learn, which is not installed"
+    assert error.value.hint == "Install the extra: pip install 'shizu[eval]'"
+    assert not any(ws.runs_dir.glob("*.partial"))
 
 
 def test_wrong_options_fail_before_anything_loads(tmp_path: Path) -> None:

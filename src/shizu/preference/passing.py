@@ -3,8 +3,8 @@
 SPIN trains on every self-play pair, the real reply over the model's. Where the model's reply
 already passes for the real one, making it lose pushes the model away from a reply that works.
 The judge is ``shizu eval``'s detector (:func:`shizu.eval.detector.detect`: character n-grams,
-style statistics with the persona's distinctive words, and the sentence embedding when the model
-is installed), cross-validated over the round's own pairs so that no pair is judged by a detector
+style statistics with the persona's distinctive words, and the sentence embedding; the ``eval``
+extra, checked before the stage starts), cross-validated over the round's own pairs so that no pair is judged by a detector
 that saw it: a pair is left out when the detector finds the model's reply the more likely real
 one of the two. Replies the guards cut always lose, and feedback pairs are people's own verdicts:
 neither is judged.

@@ -28,7 +28,7 @@ from shizu.errors import TrainError
 from shizu.eval.heldout import HeldOutTurn, read_corpus, read_heldout, spread
 from shizu.eval.relevance import embedding, load_embedder
 from shizu.eval.style import distinctive_words
-from shizu.extras import missing, quiet_libraries
+from shizu.extras import quiet_libraries, require
 from shizu.persona import Persona
 from shizu.persona.backends.local import pick_device
 from shizu.preference.feedback import feedback_signals
@@ -103,6 +103,8 @@ def train_preference(ws: Workspace, options: PreferenceOptions, reporter: Report
         if (ws.runs_dir / name).exists() or runs.partial_dir(ws.runs_dir, name).exists():
             raise TrainError(f"A run named {name!r} is already in {ws.runs_dir}", hint="Pick another --name.")
     read_dataset(ws, ws.config.train)  # train.jsonl is there and holds examples
+    if options.skip_passing:
+        require("shizu train --preference --skip-passing", "eval")  # the detector and its sentence model
     made_with: dict[str, Any] = {"series": series, "contexts": contexts, "seed": options.seed}
     if options.pairs_from is not None:
         made_with["pairs_from"] = options.pairs_from
@@ -153,9 +155,9 @@ def _round_data(ws: Workspace, parent: str, made_with: dict[str, Any], round_num
 
 def _without_passing(ws: Workspace, pairs: list[Pair], seed: int, reporter: Reporter) -> list[Pair]:
     """``pairs`` less the self-play pairs whose loser passes ``shizu eval``'s detector (:mod:`.passing`),
-    judged with the persona's distinctive words of the training split and, when installed, the sentence model."""
+    judged with the persona's distinctive words of the training split and the sentence model, as ``shizu eval`` judges."""
     corpus = read_corpus(ws.dataset_dir / "train.jsonl", [])
-    embed = embedding(load_embedder(pick_device(ws.config.generation.device))) if not missing("eval") else None
+    embed = embedding(load_embedder(pick_device(ws.config.generation.device)))
     kept = without_passing(pairs, distinctive=frozenset(distinctive_words(corpus.persona, corpus.others)), embed=embed, seed=seed)
     reporter.say(f"  {kept.describe()}")
     return kept.pairs
