@@ -86,9 +86,10 @@ def unrelated_cosine(workspace: Path) -> str:
     """The cosine that half, a tenth and 1 % of random pairs of the stored memories reach."""
     from shizu.memory import vectors
     from shizu.store.database import MessageStore
+    from shizu.store.memories import MemoryTables
 
     with MessageStore(workspace / "shizu.db", shared=True) as store:
-        rows = [v for (v,) in store.db.execute("SELECT vector FROM memory_vectors")]
+        rows = [vector for _, vector in MemoryTables(store).all_vectors()]
     matrix = vectors.unit(np.frombuffer(b"".join(rows), dtype=np.int8).reshape(len(rows), -1))
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, len(matrix), size=(2, PAIRS))
